@@ -1,0 +1,197 @@
+"""Run a pipeline into its run directory: one numbered folder per stage, resumable, fingerprinted.
+
+A stage folder holds ``fingerprint.json`` (the stage's type, config and upstream fingerprint, plus
+its input listing for source stages). A rerun with the same fingerprint resumes, skipping finished
+tasks; a different one is refused unless the user asks to redo the stage with ``--force``, which also
+redoes every later stage (their input changes with it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from tqdm import tqdm
+
+from curation.config import PipelineConfig, StageSpec
+from curation.errors import UserError
+from curation.executors import make_executor
+from curation.executors.base import Executor
+from curation.registry import get_stage_class
+from curation.shards import read_json, remove_tmp_files, write_json
+from curation.stage import Stage, StageContext
+
+
+def stage_folder(index: int, spec: StageSpec) -> str:
+    return f"{index + 1:02d}-{spec.label}"
+
+
+def resolve_stage(cfg: PipelineConfig, name: str, flag: str) -> int:
+    """Index of a stage given as its name (`extract`), folder (`03-extract`) or number (`3`)."""
+    for i, spec in enumerate(cfg.stages):
+        if name in (spec.label, stage_folder(i, spec), str(i + 1), f"{i + 1:02d}"):
+            return i
+    names = ", ".join(s.label for s in cfg.stages)
+    raise UserError(f"{flag} {name}: no such stage in pipeline {cfg.name!r}; stages: {names}")
+
+
+def _fingerprint(spec: StageSpec, upstream: str | None, inputs: Any) -> dict[str, Any]:
+    body = {"stage": spec.type, "config": spec.config.model_dump(mode="json"), "upstream": upstream,
+            "inputs": inputs}
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    return {"fingerprint": digest, **body}
+
+
+def _config_diff(old: dict, new: dict) -> str:
+    changes = []
+    for k in sorted(set(old.get("config", {})) | set(new["config"])):
+        a, b = old.get("config", {}).get(k), new["config"].get(k)
+        if a != b:
+            changes.append(f"{k}: {a!r} -> {b!r}")
+    if old.get("stage") != new["stage"]:
+        changes.append(f"stage type: {old.get('stage')} -> {new['stage']}")
+    if old.get("inputs") != new["inputs"]:
+        changes.append("its input files changed")
+    if old.get("upstream") != new["upstream"] and not changes:
+        changes.append("an earlier stage was redone")
+    return "; ".join(changes[:4]) or "fingerprint changed"
+
+
+@dataclass
+class RunOptions:
+    workers: int | None = None
+    force: str | None = None  # stage name to redo from, or "all"
+    from_stage: str | None = None
+    until_stage: str | None = None
+    progress: bool = True
+
+
+class Runner:
+    def __init__(self, cfg: PipelineConfig, run_dir: str | Path | None = None, config_path: Path | None = None):
+        self.cfg = cfg
+        self.run_dir = Path(run_dir or cfg.run_dir)
+        self.config_path = config_path
+
+    def build(self, index: int) -> Stage:
+        spec = self.cfg.stages[index]
+        folder = self.run_dir / stage_folder(index, spec)
+        prev = self.run_dir / stage_folder(index - 1, self.cfg.stages[index - 1]) if index else None
+        ctx = StageContext(self.run_dir, folder, prev, stage_folder(index, spec), self.config_path)
+        return get_stage_class(spec.type)(spec.config, ctx)
+
+    def is_complete(self, stage: Stage) -> bool:
+        d = stage.ctx.stage_dir
+        if not (d / "fingerprint.json").exists():
+            return False
+        last = stage.phases()[-1]
+        return all(stage.task_done(last, k) for k in stage.task_keys(last))
+
+    def run(self, opts: RunOptions) -> None:
+        n = len(self.cfg.stages)
+        first = resolve_stage(self.cfg, opts.from_stage, "--from") if opts.from_stage else 0
+        last = resolve_stage(self.cfg, opts.until_stage, "--until") if opts.until_stage else n - 1
+        if first > last:
+            raise UserError(f"--from {opts.from_stage} comes after --until {opts.until_stage}")
+        force_from = None
+        if opts.force == "all":
+            force_from = first
+        elif opts.force:
+            force_from = resolve_stage(self.cfg, opts.force, "--force")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        _write_yaml(self.run_dir / "config.yaml", self.cfg.resolved())
+
+        executor = make_executor(self.cfg.executor, opts.workers)
+        upstream: str | None = None
+        try:
+            for i in range(n):
+                stage = self.build(i)
+                if i < first:
+                    if not self.is_complete(stage):
+                        raise UserError(f"--from {opts.from_stage}: earlier stage {stage.ctx.label} is not "
+                                        "complete; run it first (drop --from)")
+                    upstream = read_json(stage.ctx.stage_dir / "fingerprint.json")["fingerprint"]
+                    continue
+                if i > last:
+                    break
+                forced = force_from is not None and i >= force_from
+                upstream = self._run_stage(stage, upstream, forced, executor, opts)
+        finally:
+            executor.close()
+        from curation.report import write_run_report
+
+        write_run_report(self.run_dir)
+
+    def _run_stage(self, stage: Stage, upstream: str | None, forced: bool, executor: Executor,
+                   opts: RunOptions) -> str:
+        d = stage.ctx.stage_dir
+        spec_index = int(stage.ctx.label.split("-", 1)[0]) - 1
+        fp = _fingerprint(self.cfg.stages[spec_index], upstream, stage.input_fingerprint())
+        fp_path = d / "fingerprint.json"
+        if d.exists() and fp_path.exists() and not forced:
+            old = read_json(fp_path)
+            if old["fingerprint"] != fp["fingerprint"]:
+                raise UserError(
+                    f"stage {stage.ctx.label} was run with a different setup ({_config_diff(old, fp)}); "
+                    f"redo it and every later stage with `--force {self.cfg.stages[spec_index].label}`, "
+                    "or use another --run-dir")
+        if forced and d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True, exist_ok=True)
+        remove_tmp_files(d)
+        write_json(fp_path, fp)
+
+        stage_start = time.perf_counter()
+        stage.prepare()
+        ran_tasks = 0
+        for phase in stage.phases():
+            keys = stage.task_keys(phase)
+            todo = [k for k in keys if not stage.task_done(phase, k)]
+            ran_tasks += len(todo)
+            desc = stage.ctx.label if len(stage.phases()) == 1 else f"{stage.ctx.label} [{phase}]"
+            progress = _Progress(desc, len(keys), len(keys) - len(todo), opts.progress)
+            try:
+                executor.run(stage, phase, todo, progress.update)
+            finally:
+                progress.close()
+        stage.finalize()
+        timing_path = d / "timing.json"
+        timing = read_json(timing_path) if timing_path.exists() else {"wall_seconds": 0.0, "runs": 0}
+        if ran_tasks or not timing["runs"]:
+            timing["wall_seconds"] = round(timing["wall_seconds"] + time.perf_counter() - stage_start, 3)
+            timing["runs"] += 1
+            timing["workers"] = executor.workers
+        write_json(timing_path, timing)
+        return fp["fingerprint"]
+
+
+class _Progress:
+    """A tqdm bar per stage phase: shards done, records handled and their rate, ETA."""
+
+    def __init__(self, desc: str, total: int, done: int, enabled: bool):
+        self.bar = tqdm(total=total, initial=done, desc=desc, unit="shard", disable=not enabled,
+                        file=sys.stderr, dynamic_ncols=True, leave=True)
+        self.records = 0
+        self.start = time.perf_counter()
+
+    def update(self, summary: dict[str, Any]) -> None:
+        self.records += summary.get("records", 0)
+        rate = self.records / max(time.perf_counter() - self.start, 1e-9)
+        self.bar.set_postfix_str(f"{self.records:,} records, {rate:,.0f} rec/s", refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _write_yaml(path: Path, obj: Any) -> None:
+    from curation.shards import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(yaml.safe_dump(obj, sort_keys=False, allow_unicode=True), encoding="utf-8")

@@ -1,0 +1,122 @@
+"""Read HTTP responses out of WARC (and old ARC) files, robustly.
+
+Every ``response`` record is yielded whatever its WARC or HTTP headers claim (content sniffing is the
+extractor's job, not the reader's), so no page is lost because a server mislabelled it. A truncated
+or corrupt record ends the file with a counted error instead of a crash: records before it are kept.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+try:
+    import brotli
+
+    _BODY_ERRORS: tuple[type[BaseException], ...] = (zlib.error, brotli.error, ValueError)
+except ImportError:  # brotli is a declared dependency; this only guards a broken install
+    _BODY_ERRORS = (zlib.error, ValueError)
+
+
+@dataclass
+class WarcResponse:
+    url: str
+    status: int | None
+    content_type: str | None
+    body: bytes
+    truncated: bool  # body longer than the cap (or marked truncated by the crawler)
+    record_id: str
+    date: str | None
+    offset: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class WarcReadErrors:
+    """What the reader skipped, for the funnel's notes."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, kind: str, example: str) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        if len(self.examples) < 5:
+            self.examples.append(f"{kind}: {example}")
+
+
+def _read_capped(stream: io.BufferedIOBase, cap: int) -> tuple[bytes, bool]:
+    """Read at most ``cap`` bytes. In chunks: warcio's readers return b"" for one huge read(n)."""
+    parts: list[bytes] = []
+    n = 0
+    while n <= cap:
+        chunk = stream.read(min(65536, cap + 1 - n))
+        if not chunk:
+            break
+        parts.append(chunk)
+        n += len(chunk)
+    body = b"".join(parts)
+    if len(body) > cap:
+        return body[:cap], True
+    return body, False
+
+
+def iter_responses(path: str, max_body_bytes: int, errors: WarcReadErrors) -> Iterator[WarcResponse]:
+    """Yield the HTTP responses of one WARC/ARC file (gzip per record, whole-file gzip or plain)."""
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 (closed in the finally below)
+    except OSError as e:
+        errors.add("unreadable_file", f"{path}: {e}")
+        return
+    try:
+        it = ArchiveIterator(fh, arc2warc=True, ensure_http_headers=False)
+        while True:
+            try:
+                record = next(it)
+            except StopIteration:
+                break
+            except (ArchiveLoadFailed, EOFError, OSError, ValueError) as e:
+                errors.add("truncated_or_corrupt", f"{path} @ {fh.tell()}: {str(e).splitlines()[0][:120]}")
+                break
+            rtype = record.rec_type
+            if rtype not in ("response", "resource"):
+                errors.counts[f"skipped_{rtype}"] = errors.counts.get(f"skipped_{rtype}", 0) + 1
+                continue
+            url = record.rec_headers.get_header("WARC-Target-URI") or ""
+            http = record.http_headers
+            status = None
+            ctype = None
+            headers: dict[str, str] = {}
+            if http is not None and rtype == "response":
+                try:
+                    status = int(http.get_statuscode())
+                except (TypeError, ValueError):
+                    status = None
+                ctype = http.get_header("Content-Type")
+                headers = {k.lower(): v for k, v in http.headers}
+            elif rtype == "resource":
+                ctype = record.rec_headers.get_header("Content-Type")
+                status = 200
+            try:
+                stream = record.content_stream() if rtype == "response" else record.raw_stream
+                body, over_cap = _read_capped(stream, max_body_bytes)
+            except _BODY_ERRORS as e:
+                offset = it.offset
+                # A body whose Content-Encoding does not decode: skip the page, keep reading.
+                errors.add("undecodable_body", f"{url}: {type(e).__name__}: {str(e)[:80]}")
+                continue
+            except (OSError, EOFError, ArchiveLoadFailed) as e:
+                errors.add("truncated_or_corrupt", f"{path} @ {it.offset}: {str(e)[:120]}")
+                break
+            # Only after the body is read: warcio's get_record_offset() reads the record to its end.
+            offset = it.get_record_offset()
+            truncated = over_cap or bool(record.rec_headers.get_header("WARC-Truncated"))
+            yield WarcResponse(url, status, ctype, body, truncated,
+                               record.rec_headers.get_header("WARC-Record-ID") or f"{path}#{offset}",
+                               record.rec_headers.get_header("WARC-Date"), offset, headers)
+    finally:
+        fh.close()
