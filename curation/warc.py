@@ -65,6 +65,20 @@ def _read_capped(stream: io.BufferedIOBase, cap: int) -> tuple[bytes, bool]:
     return body, False
 
 
+def _looks_like_archive(fh: io.BufferedIOBase) -> bool:
+    """True if the file starts like a WARC or ARC record (plain, or per-record/whole-file gzip)."""
+    head = fh.read(64)
+    fh.seek(0)
+    if head[:2] == b"\x1f\x8b":
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(fh.read(4096), 64)
+        except zlib.error:
+            head = b""
+        fh.seek(0)
+    head = head.lstrip(b"\r\n")
+    return head.startswith((b"WARC/", b"filedesc://"))
+
+
 def iter_responses(path: str, max_body_bytes: int, errors: WarcReadErrors) -> Iterator[WarcResponse]:
     """Yield the HTTP responses of one WARC/ARC file (gzip per record, whole-file gzip or plain)."""
     try:
@@ -73,6 +87,9 @@ def iter_responses(path: str, max_body_bytes: int, errors: WarcReadErrors) -> It
         errors.add("unreadable_file", f"{path}: {e}")
         return
     try:
+        if not _looks_like_archive(fh):
+            errors.add("truncated_or_corrupt", f"{path}: not a WARC or ARC file")
+            return
         it = ArchiveIterator(fh, arc2warc=True, ensure_http_headers=False)
         while True:
             try:
@@ -111,6 +128,10 @@ def iter_responses(path: str, max_body_bytes: int, errors: WarcReadErrors) -> It
                 continue
             except (OSError, EOFError, ArchiveLoadFailed) as e:
                 errors.add("truncated_or_corrupt", f"{path} @ {it.offset}: {str(e)[:120]}")
+                break
+            if not over_cap and getattr(record.raw_stream, "limit", 0) > 0:
+                # The file ended inside this record (warcio returns what it got, silently).
+                errors.add("truncated_or_corrupt", f"{path}: record {url} ends early")
                 break
             # Only after the body is read: warcio's get_record_offset() reads the record to its end.
             offset = it.get_record_offset()

@@ -18,8 +18,7 @@ ARTICLE = (
     "</body></html>"
 )
 
-WORDS = ("garden river morning window kettle bicycle mountain letter candle harbor village orchard "
-         "station library market bridge forest meadow lantern pebble").split()
+WORDS = ["garden", "river", "morning", "window", "kettle", "bicycle", "mountain", "letter", "candle", "harbor", "village", "orchard", "station", "library", "market", "bridge", "forest", "meadow", "lantern", "pebble"]
 
 
 def article_html(i: int, n_paragraphs: int = 4) -> str:
