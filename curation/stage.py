@@ -21,7 +21,7 @@ import glob
 import os
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -208,10 +208,10 @@ class Stage:
                 rej = oc.rejected if oc.rejected is not None and oc.rejected.num_rows else None
                 batch_drops = _drops(rej) if rej is not None else {}
                 dropped = sum((Measure(**v) for v in batch_drops.values()), Measure())
-                if oc.input is not None:
-                    if oc.input.records != out.records + dropped.records:
-                        raise RuntimeError(f"stage lost records: {oc.input.records} in, {out.records} kept, "
-                                           f"{dropped.records} rejected")
+                if oc.input is not None and oc.input.records != out.records + dropped.records:
+                    raise RuntimeError(f"stage lost records: {oc.input.records} in, {out.records} kept, "
+                                       f"{dropped.records} rejected")
+                if oc.input is not None and (oc.input.bytes or oc.input.words):
                     m_in += oc.input
                     changed += oc.input.bytes - out.bytes - dropped.bytes
                 else:
@@ -249,7 +249,15 @@ class Stage:
 
 
 class MapStage(Stage):
-    """Input shard *i* of the previous stage -> output shard *i*, batch by batch."""
+    """Input shard *i* of the previous stage -> output shard *i*, batch by batch.
+
+    Set ``modifies_text = True`` in a stage that rewrites or creates ``text`` (extraction, line
+    cleaning, PII masking): its input is then measured too, and the funnel shows the bytes and words
+    it changed. Other stages only keep or drop records, so their input is kept + rejected and is not
+    measured a second time.
+    """
+
+    modifies_text: ClassVar[bool] = False
 
     def task_keys(self, phase: str) -> list[str]:
         return list_shards(self.ctx.input_dir)
@@ -265,7 +273,7 @@ class MapStage(Stage):
         for table in iter_batches(path, self.config.batch_size):
             oc = self.process(table)
             if oc.input is None:
-                oc.input = measure(table)
+                oc.input = measure(table) if self.modifies_text else Measure(records=table.num_rows)
             yield oc
 
     def empty_schema(self) -> pa.Schema | None:
@@ -280,6 +288,15 @@ class MapStage(Stage):
 class FilterStage(MapStage):
     """Score first, drop later: ``signals`` adds columns, ``reasons`` decides from them alone, so a
     threshold can be re-tuned from stored signals without recomputing them (``curate report --what-if``)."""
+
+    #: config fields that change the signals themselves (a model, a window size), not only the
+    #: decision: ``--what-if`` refuses them, since stored signals cannot answer for them
+    signal_settings: ClassVar[frozenset[str]] = frozenset()
+
+    def fit(self, tables: Callable[[], Iterator[pa.Table]]) -> None:
+        """For a decision that depends on every record (keep the top 30% by score): learn it from the
+        stage's records with their signal columns, before ``reasons`` runs. ``tables()`` may be called
+        more than once. Most filters decide record by record and need nothing here."""
 
     def signals(self, table: pa.Table) -> dict[str, pa.Array]:
         raise NotImplementedError

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from curation.executors.base import ProgressFn
 from curation.stage import Stage
@@ -44,7 +44,7 @@ class LocalExecutor:
         pending: set[Future] = {pool.submit(_run, stage, phase, key) for key in keys}
         try:
             while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     on_done(fut.result())  # re-raises the task's exception in the driver
         except BaseException:

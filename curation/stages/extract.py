@@ -72,6 +72,7 @@ class Extract(MapStage):
     name = "extract"
     summary = "Extract main text, title and date from HTML with trafilatura (drops boilerplate)."
     Config: ClassVar[type[StageConfig]] = ExtractConfig
+    modifies_text = True
 
     def _extract_one(self, html: str, url: str | None) -> tuple[dict | None, str | None, float | None]:
         """Return (fields, drop reason, signal)."""
