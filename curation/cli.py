@@ -144,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except ShardError as e:
-        print(f"error: {e}\nfinished shards are kept: rerun the same command to resume.", file=sys.stderr)
+        hint = " (finished shards are kept: rerun the same command to resume)" if args.command in ("run", "demo") else ""
+        print(f"error: {e}{hint}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume.", file=sys.stderr)

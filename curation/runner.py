@@ -168,6 +168,8 @@ class Runner:
             timing["runs"] += 1
             timing["workers"] = executor.workers
         write_json(timing_path, timing)
+        if not opts.progress:  # a log line per stage where there is no progress bar (CI, pipes)
+            print(f"{stage.ctx.label}: {ran_tasks} task(s) run, {timing['wall_seconds']:.1f}s", file=sys.stderr)
         return fp["fingerprint"]
 
 

@@ -73,17 +73,21 @@ class Outcome:
     def split(table: pa.Table, reasons: pa.Array | list, signals: pa.Array | list | None = None,
               input: Measure | None = None, notes: dict | None = None) -> Outcome:
         """Keep rows whose reason is null; the others go to ``rejected`` with reason and signal."""
-        reasons = pa.array(reasons, type=pa.string()) if not isinstance(reasons, pa.Array) else reasons
-        if signals is None:
-            signals = pa.nulls(len(table), pa.float64())
-        elif not isinstance(signals, pa.Array):
-            signals = pa.array(signals, type=pa.float64())
+        reasons = _as_array(reasons, pa.string())
+        signals = pa.nulls(len(table), pa.float64()) if signals is None else _as_array(signals, pa.float64())
         keep = pc.is_null(reasons)
         drop = pc.invert(keep)
         rejected = table.filter(drop)
-        rejected = rejected.append_column(REASON, reasons.filter(drop)).append_column(
-            SIGNAL, signals.cast(pa.float64()).filter(drop))
+        rejected = rejected.append_column(REASON, reasons.filter(drop)).append_column(SIGNAL, signals.filter(drop))
         return Outcome(table.filter(keep), rejected, input, notes or {})
+
+
+def _as_array(values: pa.Array | pa.ChunkedArray | list, type_: pa.DataType) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values if values.type == type_ else values.cast(type_)
+    return pa.array(values, type=type_)
 
 
 def merge_notes(into: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
