@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import article_html, write_warc
+from webfixtures import article_html, write_warc
 
 from curation.config import parse_pipeline
 from curation.errors import UserError

@@ -2,7 +2,7 @@ import time
 
 import pyarrow as pa
 import pytest
-from conftest import article_html
+from webfixtures import article_html
 
 from curation.stages.extract import Extract, ExtractConfig
 
