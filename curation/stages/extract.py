@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from curation.registry import register
+from curation.resources import cached
 from curation.stage import REASON, SIGNAL, MapStage, Outcome, StageConfig
 
 _LOOKS_LIKE_HTML = re.compile(r"<\s*(html|head|body|div|p|article|main|section|span|table|title|!doctype)\b", re.I)
@@ -28,7 +29,10 @@ class ExtractConfig(StageConfig):
     mode: Literal["precision", "balanced", "recall"] = Field(
         "precision",  # FineWeb extracts with favour_precision=True: less boilerplate, some lost text
         description="trafilatura's trade-off: `precision` drops more boilerplate, `recall` keeps more text.")
-    include_tables: bool = Field(False, description="Keep text from HTML tables (often navigation or data).")
+    include_tables: bool = Field(
+        True,  # trafilatura's default. Off, pages laid out with <table> (common on older sites,
+        # which WebText's links reach) lose their whole article: the demo lost 8% of its pages.
+        description="Keep text inside HTML tables (table-based page layouts put the article there).")
     include_comments: bool = Field(False, description="Keep user comment sections.")
     min_chars: int | None = Field(
         200, ge=0, description="Drop pages whose extracted text is shorter (`too_short`); null: keep all.")
@@ -62,6 +66,17 @@ def _time_limit(seconds: float | None):
         signal.signal(signal.SIGALRM, previous)
 
 
+def _warm_trafilatura():
+    """Import trafilatura and run it once, outside any time limit: its first call in a process
+    imports htmldate and dateparser lazily (seconds on a loaded machine), which must not count
+    against the first page's timeout."""
+    from trafilatura import bare_extraction
+
+    bare_extraction("<html><body><article><p>" + "Warm up text. " * 30 + "</p></article></body></html>",
+                    with_metadata=True)
+    return bare_extraction
+
+
 def _cut_utf8(text: str, max_bytes: int) -> str:
     data = text.encode("utf-8")
     return data[:max_bytes].decode("utf-8", errors="ignore") if len(data) > max_bytes else text
@@ -76,7 +91,7 @@ class Extract(MapStage):
 
     def _extract_one(self, html: str, url: str | None) -> tuple[dict | None, str | None, float | None]:
         """Return (fields, drop reason, signal)."""
-        from trafilatura import bare_extraction
+        bare_extraction = cached("trafilatura", _warm_trafilatura)
 
         cfg: ExtractConfig = self.config
         if html is None or not _LOOKS_LIKE_HTML.search(html[:4096]):

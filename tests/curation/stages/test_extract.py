@@ -36,12 +36,12 @@ def test_each_drop_reason(html, reason):
 
 
 def test_timeout_drops_the_page_and_goes_on(monkeypatch):
-    import trafilatura
+    from curation import resources
 
     def slow(*args, **kwargs):
         time.sleep(5)
 
-    monkeypatch.setattr(trafilatura, "bare_extraction", slow)
+    monkeypatch.setitem(resources._cache, "trafilatura", slow)
     start = time.perf_counter()
     oc = _extract([article_html(1)], timeout_seconds=0.2)
     assert time.perf_counter() - start < 2
