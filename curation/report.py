@@ -139,6 +139,10 @@ def format_report(report: dict[str, Any]) -> str:
             continue
         parts = [f"{r} {m['records']:,} ({_pct(_ratio(m['records'], s['in']['records']))})" for r, m in s["top_drops"]]
         lines.append(f"  {s['stage']:<20} " + ", ".join(parts))
+    noted = [(s["stage"], _fmt_notes(s["notes"])) for s in report["stages"] if s["notes"]]
+    if noted:
+        lines += ["", "notes (counted by the stages themselves):"]
+        lines += [f"  {name:<20} {text}" for name, text in noted if text]
     last = report["stages"][-1] if report["stages"] else None
     if last is not None:
         lines.append("")
@@ -146,6 +150,22 @@ def format_report(report: dict[str, Any]) -> str:
                      + (f", {_pct(last['cumulative_words'])} of extracted words" if last["cumulative_words"] else "")
                      + (f", {_pct(last['tokens']['cumulative'])} of extracted tokens" if "tokens" in last else ""))
     return "\n".join(lines)
+
+
+def _fmt_notes(notes: dict[str, Any]) -> str:
+    """Numbers and small histograms inline; example lists are left to --json."""
+    parts = []
+    for k, v in sorted(notes.items()):
+        if isinstance(v, bool) or v is None:
+            continue
+        if isinstance(v, int | float):
+            parts.append(f"{k} {v:,}")
+        elif isinstance(v, dict) and v and all(isinstance(x, int | float) for x in v.values()):
+            items = sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))[:6]
+            if k == "cluster_sizes":
+                items = sorted(v.items(), key=lambda kv: int(kv[0]) if str(kv[0]).isdigit() else 0)
+            parts.append(f"{k} {{" + ", ".join(f"{a}: {b:,}" for a, b in items) + ("" if len(v) <= 6 else ", ...") + "}")
+    return "; ".join(parts)
 
 
 def write_run_report(run_dir: str | Path) -> dict[str, Any]:
