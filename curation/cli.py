@@ -72,6 +72,18 @@ def _cmd_stages(args: argparse.Namespace) -> None:
         print(f"{name:<20} {cls.summary}")
 
 
+def _cmd_train_classifier(args: argparse.Namespace) -> None:
+    from curation.classifier import train_classifier
+
+    report = train_classifier(
+        args.output, jsonl=args.jsonl or (), positive=args.positive or (), negative=args.negative or (),
+        positive_label=args.positive_label, negative_label=args.negative_label,
+        valid_fraction=args.valid_fraction, max_per_class=args.max_per_class, max_chars=args.max_chars,
+        epoch=args.epoch, lr=args.lr, dim=args.dim, word_ngrams=args.word_ngrams, min_count=args.min_count,
+        bucket=args.bucket, threads=args.threads, seed=args.seed, quantize=args.quantize)
+    print(report.format())
+
+
 def _cmd_demo(args: argparse.Namespace) -> None:
     from curation.demo import run_demo
 
@@ -125,6 +137,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("stages", help="list the available stages")
     st.set_defaults(func=_cmd_stages)
+
+    tc = sub.add_parser("train-classifier", help="train a fastText classifier (quality or toxicity) for the filters")
+    tc.add_argument("output", help="model path, e.g. models/quality.bin (a .json card is written beside it)")
+    tc.add_argument("--jsonl", nargs="+", metavar="FILE", help='labelled lines: {"text": ..., "label": ...}')
+    tc.add_argument("--positive", nargs="+", metavar="SHARDS", help="reference corpus (files, globs, stage folders)")
+    tc.add_argument("--negative", nargs="+", metavar="SHARDS", help="raw crawl to contrast it with")
+    tc.add_argument("--positive-label", default="hq")
+    tc.add_argument("--negative-label", default="lq")
+    tc.add_argument("--valid-fraction", type=float, default=0.1)
+    tc.add_argument("--max-per-class", type=int)
+    tc.add_argument("--max-chars", type=int, default=100_000)
+    tc.add_argument("--epoch", type=int, default=5)
+    tc.add_argument("--lr", type=float, default=0.1)
+    tc.add_argument("--dim", type=int, default=64)
+    tc.add_argument("--word-ngrams", type=int, default=2)
+    tc.add_argument("--min-count", type=int, default=2)
+    tc.add_argument("--bucket", type=int, default=200_000)
+    tc.add_argument("--threads", type=int, default=1)
+    tc.add_argument("--seed", type=int, default=0)
+    tc.add_argument("--quantize", action="store_true")
+    tc.set_defaults(func=_cmd_train_classifier)
 
     d = sub.add_parser("demo", help="generate the sample, run pipelines/demo.yaml, train a tiny model")
     d.add_argument("--run-dir", default="runs/demo")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 _cache: dict[Any, Any] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a factory may itself call cached()
 
 
 def cached(key: Any, factory: Callable[[], Any]) -> Any:
