@@ -122,6 +122,12 @@ class Runner:
                     break
                 forced = force_from is not None and i >= force_from
                 upstream = self._run_stage(stage, upstream, forced, executor, opts)
+            if (self.run_dir / "tokenizer" / "tokenizer.json").exists():
+                # The funnel in tokens: every stage's kept and rejected text, counted with the run's
+                # own tokenizer (cached per shard by tokenizer hash, so a rerun counts nothing again).
+                from curation.tokens.funnel import count_run_tokens
+
+                count_run_tokens(self.run_dir, executor.workers)
         finally:
             executor.close()
         from curation.report import write_run_report
