@@ -1,0 +1,70 @@
+"""Which error class a URL, a redirect target or a response gets, and when a request is retried.
+
+Error classes (the ``fetch`` stage's drop reasons): ``invalid_url``, ``unsupported_scheme``, ``ssrf``,
+``dns``, ``connect``, ``tls``, ``timeout``, ``protocol``, ``bad_encoding``, ``robots``,
+``robots_unavailable``, ``too_many_redirects``, ``redirect_loop``, ``http_4xx``, ``http_5xx``,
+``http_status``, ``not_html``, ``host_errors``; the page shard adds ``binary`` and ``too_large``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+from yarl import URL
+
+from curation.fetch.client import Exchange
+from curation.fetch.ssrf import AddressPolicy, SsrfBlocked, check_host_literal
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})  # Scrapy's RETRY_HTTP_CODES, less 408/522/524
+HOST_ERRORS = frozenset({"timeout", "connect", "tls", "protocol"})  # count against the host's budget
+
+
+class InvalidTarget(Exception):
+    def __init__(self, error: str, detail: str):
+        super().__init__(detail)
+        self.error = error
+
+
+def check_target(url: str, policy: AddressPolicy) -> URL:
+    """The parsed URL if it may be requested at all; else ``InvalidTarget`` with the error class."""
+    try:
+        u = URL(url, encoded=True)
+        scheme, host = u.scheme.lower(), u.raw_host
+    except (ValueError, TypeError) as e:
+        raise InvalidTarget("invalid_url", str(e)) from None
+    if scheme not in ("http", "https"):
+        raise InvalidTarget("unsupported_scheme", f"scheme {scheme or '(none)'!r}")
+    if not host:
+        raise InvalidTarget("invalid_url", "no host")
+    try:
+        check_host_literal(host, policy)
+    except SsrfBlocked as e:
+        raise InvalidTarget("ssrf", str(e)) from None
+    return u
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delay-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time()) if when is not None else None
+
+
+def status_error(ex: Exchange) -> str | None:
+    """The drop reason of a final response, or None for a page worth keeping."""
+    s = ex.status
+    if 200 <= s < 300:
+        return "not_html" if ex.body_skipped else None
+    if 400 <= s < 500:
+        return "http_4xx"
+    if 500 <= s < 600:
+        return "http_5xx"
+    return "http_status"

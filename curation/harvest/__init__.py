@@ -1,0 +1,1 @@
+"""Link harvesting from link-aggregator dumps: readers, formats, rules, blocklists, partitioning."""

@@ -1,0 +1,265 @@
+"""Fetch the pages of harvested links, politely and safely, archiving every exchange as WARC.
+
+Two phases:
+- ``partition``: each link shard is split by a stable hash of the URL's host into ``partitions``
+  groups (default: as many as there are link shards). All links of a host land in one fetch task,
+  so the per-host limits hold for the whole run, whatever the number of worker processes (Nutch and
+  StormCrawler partition by host for the same reason). Only the global ``concurrency`` is per task.
+- ``fetch``: task *j* fetches host group *j* (input order: link shard, then row) into
+  ``part-j.arrow`` and ``warc/part-j-<n>.warc.gz``. Every finished URL goes to a journal first; the
+  page shard is then built from the journal and the WARC records in input order, so a killed task
+  resumes without refetching what it finished and writes the same shard as an uninterrupted run.
+
+Failed URLs go to ``rejected/`` with their error class as the drop reason (signal: the HTTP status).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+from pydantic import Field, field_validator
+
+from curation.charset import decode_body
+from curation.errors import ShardError, UserError
+from curation.fetch.archive import WarcArchive, WarcReader
+from curation.fetch.groups import group_of, read_group, write_groups
+from curation.fetch.journal import Journal
+from curation.fetch.pages import PAGE_FIELDS, add_page_columns, page_schema
+from curation.measure import measure
+from curation.registry import register
+from curation.shards import list_shards, read_table, shard_schema
+from curation.stage import Outcome, Stage, StageConfig
+
+VERSION = "0.1"
+LINKS = "links-"  # partition-phase task keys: links-<input shard>
+
+
+class FetchConfig(StageConfig):
+    user_agent: str = Field(
+        f"webtext-curation/{VERSION} (research corpus crawler)",
+        min_length=1, description="User-Agent header; its first word is the robots.txt token unless `robots_agent`.")
+    contact: str | None = Field(
+        None, description="URL or e-mail where site owners can reach you; sent in the User-Agent as (+contact). "
+                          "Set it for any real crawl.")
+    robots_agent: str | None = Field(None, description="Token matched against robots.txt groups; default: "
+                                                        "the user agent's product name.")
+    obey_robots: bool = Field(True, description="Obey robots.txt (RFC 9309). Turn off only for your own sites.")
+    concurrency: int = Field(
+        32, ge=1, le=1024,  # Scrapy: CONCURRENT_REQUESTS 16; 32 since each host gets at most 1 of them
+        description="Requests in flight per fetch task (each worker process runs one task at a time).")
+    per_host_concurrency: int = Field(
+        1, ge=1, le=8,  # StormCrawler fetcher.threads.per.queue: 1 (Nutch: fetcher.threads.per.queue 1)
+        description="Requests in flight to one host at a time.")
+    per_host_delay: float = Field(
+        1.0, ge=0,  # StormCrawler fetcher.server.delay: 1.0 s
+        description="Seconds between two requests to the same host (robots.txt Crawl-delay can raise it).")
+    max_crawl_delay: float = Field(
+        30.0, ge=0,  # StormCrawler fetcher.max.crawl.delay: 30 s
+        description="A robots.txt Crawl-delay is honoured up to this many seconds.")
+    connect_timeout: float = Field(10.0, gt=0, description="Seconds to resolve and connect (Scrapy/Nutch: ~10 s).")
+    read_timeout: float = Field(20.0, gt=0, description="Seconds without receiving a byte before giving up.")
+    total_timeout: float = Field(
+        30.0, gt=0,  # Googlebot and Bingbot give up after roughly 30 s
+        description="Seconds for a whole request, body included (stops slow-drip servers).")
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024,  # Common Crawl truncates payloads at 1 MiB
+        description="Bodies are cut at this many bytes after content decoding and marked `truncated`.")
+    drop_truncated: bool = Field(False, description="Drop cut bodies as `too_large` instead of keeping their start.")
+    content_types: list[str] = Field(
+        ["text/html", "application/xhtml+xml"], min_length=1,
+        description="Media types whose bodies are read; other 2xx responses are dropped as `not_html`.")
+    max_redirects: int = Field(
+        5, ge=0,  # RFC 9110 15.4: earlier HTTP specs recommended at most five redirects
+        description="Redirect hops followed per URL; each hop is checked again (scheme, guard, robots).")
+    max_retries: int = Field(
+        2, ge=0,  # Scrapy RETRY_TIMES: 2
+        description="Retries on 429/500/502/503/504, timeouts and connection errors.")
+    retry_backoff: float = Field(
+        2.0, ge=0, description="Seconds before the first retry when the server sends no Retry-After; doubles each time.")
+    max_retry_after: float = Field(
+        120.0, ge=0, description="A Retry-After longer than this many seconds is not waited for (the URL fails).")
+    host_error_budget: int = Field(
+        10, ge=1,  # our choice: a few timeouts are the web's noise, ten mean the host is struggling
+        description="Failed requests (timeouts, connection errors, 429, 5xx) after which a host is skipped "
+                    "(`host_errors`).")
+    robots_attempts: int = Field(
+        3, ge=1, description="Tries for a robots.txt that answers 5xx or times out before the host's URLs are "
+                             "dropped as `robots_unavailable` (RFC 9309: unreachable means complete disallow).")
+    robots_retry_delay: float = Field(30.0, ge=0, description="Seconds before trying an unreachable robots.txt again.")
+    allow_private_networks: bool = Field(
+        False, description="Allow loopback, private, link-local and other non-public addresses (intranet crawls, "
+                           "tests). Off: such addresses are refused as `ssrf`.")
+    allowed_networks: list[str] = Field(
+        [], description="CIDR blocks allowed despite the guard, e.g. [10.1.0.0/16] for one intranet.")
+    resolve: dict[str, list[str]] = Field(
+        {}, description="Fixed DNS answers, like /etc/hosts or curl --resolve: {name: [address, ...]}. The guard "
+                        "still checks them; other names use the system resolver.")
+    partitions: int | None = Field(
+        None, ge=1, description="Host groups (fetch tasks); default: the number of link shards.")
+    warc_max_bytes: int = Field(
+        1_000_000_000, ge=1_000_000,  # Common Crawl: WARC files of about 1 GB
+        description="A WARC file is closed and the next one started past this size.")
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for n in v:
+            try:
+                ipaddress.ip_network(n, strict=False)
+            except ValueError as e:
+                raise ValueError(f"{n!r} is not a CIDR block ({e})") from None
+        return v
+
+    @field_validator("resolve")
+    @classmethod
+    def _resolve(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        import ipaddress
+
+        for name, addresses in v.items():
+            for a in addresses:
+                try:
+                    ipaddress.ip_address(a)
+                except ValueError:
+                    raise ValueError(f"{name}: {a!r} is not an IP address") from None
+        return v
+
+    def full_user_agent(self) -> str:
+        return f"{self.user_agent} (+{self.contact})" if self.contact else self.user_agent
+
+
+def host_of(url: str | None) -> str:
+    try:
+        return (urlsplit(url or "").hostname or "").rstrip(".")
+    except ValueError:
+        return ""
+
+
+@register
+class Fetch(Stage):
+    name = "fetch"
+    summary = "Fetch the pages of links politely and safely (robots.txt, per-host limits, SSRF guard) into WARC."
+    Config: ClassVar[type[StageConfig]] = FetchConfig
+
+    def phases(self) -> list[str]:
+        return ["partition", "fetch"]
+
+    def _inputs(self) -> list[str]:
+        if self.ctx.input_dir is None:
+            raise UserError(f"{self.ctx.label}: `fetch` needs link records from an earlier stage (e.g. harvest)")
+        return list_shards(self.ctx.input_dir)
+
+    def n_partitions(self) -> int:
+        return self.config.partitions or max(1, len(self._inputs()))
+
+    def task_keys(self, phase: str) -> list[str]:
+        if phase == "partition":
+            return [f"{LINKS}{shard}" for shard in self._inputs()]
+        return [f"part-{j:05d}" for j in range(self.n_partitions())]
+
+    def describe_input(self, key: str) -> str:
+        if key.startswith(LINKS):
+            return str(self.ctx.input_dir / f"{key.removeprefix(LINKS)}.arrow")
+        return f"host group {int(key.split('-')[1])} of {self.n_partitions()} (links from {self.ctx.input_dir})"
+
+    # -- partition ------------------------------------------------------------------------------
+    def run_phase_task(self, phase: str, key: str) -> int:
+        key = key.removeprefix(LINKS)
+        table = read_table(self.ctx.input_dir / f"{key}.arrow")
+        if "url" not in table.column_names:
+            raise UserError(f"{self.ctx.label}: input {key} has no `url` column; fetch reads link records")
+        n = self.n_partitions()
+        hosts = (host_of(u).lower() for u in table.column("url").to_pylist())
+        write_groups(self.ctx.stage_dir / "_work" / "partition" / f"{key}.arrow", table, group_of(hosts, n), n)
+        return table.num_rows
+
+    def _links(self, j: int) -> pa.Table | None:
+        return read_group([self.ctx.stage_dir / "_work" / "partition" / f"{k}.arrow" for k in self._inputs()], j)
+
+    # -- fetch ----------------------------------------------------------------------------------
+    def produce(self, key: str) -> Iterator[Outcome]:
+        cfg: FetchConfig = self.config
+        links = self._links(int(key.split("-")[1]))
+        if links is None or links.num_rows == 0:
+            return
+        journal = Journal(self.ctx.stage_dir / "journal" / f"{key}.jsonl")
+        state = journal.load()
+        archive = WarcArchive(self.ctx.stage_dir / "warc", key, self.ctx.run_dir, max_bytes=cfg.warc_max_bytes,
+                              info=self._warcinfo())
+        removed = archive.recover(state.warc_ends)
+        urls = links.column("url").to_pylist()
+        todo = [(i, u or "") for i, u in enumerate(urls) if i not in state.rows]
+        notes: dict[str, Any] = {"resumed_rows": len(state.rows), "warc_bytes_discarded_on_resume": removed}
+        if todo:
+            notes.update(self._crawl(todo, archive, journal))
+            state = journal.load()
+        done = state.rows
+        missing = [i for i in range(len(urls)) if i not in done]
+        if missing:
+            raise ShardError(f"{self.ctx.label} {key}: {len(missing)} links have no outcome in the journal "
+                             f"(first: row {missing[0]}); rerun to resume")
+        reader = WarcReader(self.ctx.run_dir)
+        try:
+            for start in range(0, links.num_rows, cfg.batch_size):
+                batch = links.slice(start, cfg.batch_size)
+                oc = self._pages(batch, [done[i] for i in range(start, start + batch.num_rows)], reader)
+                if start == 0:
+                    oc.notes = {**notes, **oc.notes}
+                yield oc
+        finally:
+            reader.close()
+
+    def _crawl(self, todo: list[tuple[int, str]], archive: WarcArchive, journal: Journal) -> dict[str, Any]:
+        import asyncio
+
+        from curation.fetch.crawler import Crawler
+
+        crawler = Crawler(self.config, archive, journal)
+        return asyncio.run(crawler.run(todo))
+
+    def _warcinfo(self) -> dict[str, str]:
+        cfg: FetchConfig = self.config
+        return {
+            "software": f"webtext-curation/{VERSION} (aiohttp, warcio)",
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            "http-header-user-agent": cfg.full_user_agent(),
+            "robots": "obey" if cfg.obey_robots else "ignore",
+            "operator": cfg.contact or "",
+            "isPartOf": self.ctx.run_dir.name,
+            "description": "Bodies stored decoded; original Content-Encoding/Transfer-Encoding/Content-Length "
+                           "headers renamed to X-Crawler-*.",
+        }
+
+    def _pages(self, links: pa.Table, entries: list[dict[str, Any]], reader: WarcReader) -> Outcome:
+        cfg: FetchConfig = self.config
+        cols: dict[str, list] = {name: [] for name, _ in PAGE_FIELDS}
+        reasons: list[str | None] = []
+        signals: list[float | None] = []
+        binary = 0
+        for e in entries:
+            error, html, charset = e["fetch_error"], None, None
+            if error is None and e.get("warc_file"):
+                body = reader.read(e["warc_file"], e["warc_offset"])[1]
+                html, charset = decode_body(body, e.get("content_type"))
+                if html is None:
+                    error, binary = "binary", binary + 1
+                elif e["truncated"] and cfg.drop_truncated:
+                    error, html = "too_large", None
+            for name, _ in PAGE_FIELDS:
+                cols[name].append(e.get(name))
+            cols["fetch_detail"][-1] = e.get("detail") or None
+            cols["html"][-1], cols["charset"][-1], cols["fetch_error"][-1] = html, charset, error
+            reasons.append(error)
+            signals.append(float(e["body_bytes"]) if error == "too_large" else
+                           float(e["status"]) if e.get("status") is not None else None)
+        return Outcome.split(add_page_columns(links, cols), reasons, signals, input=measure(links))
+
+    def empty_schema(self) -> pa.Schema | None:
+        inputs = self._inputs()
+        return page_schema(shard_schema(self.ctx.input_dir / f"{inputs[0]}.arrow")) if inputs else None
+

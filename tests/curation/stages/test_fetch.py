@@ -1,0 +1,162 @@
+"""The fetch stage end to end against a real local server: pages, drops, host groups, resume after kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from curation.config import parse_pipeline
+from curation.errors import UserError
+from curation.fetch.testserver import TestWeb
+from curation.shards import read_json, read_table, write_table
+from curation.stage import StageContext
+from curation.stages.fetch import Fetch, FetchConfig
+
+HOSTS = [f"{h}.test" for h in "abcde"]
+SETTINGS = {"per_host_delay": 0.0, "allowed_networks": ["127.0.0.1/32"], "resolve": {h: ["127.0.0.1"] for h in HOSTS},
+            "retry_backoff": 0.05, "total_timeout": 3.0}
+
+
+@pytest.fixture
+def web() -> Iterator[TestWeb]:
+    server = TestWeb().start()
+    yield server
+    server.stop()
+
+
+def _links(run: Path, shards: list[list[str]]) -> None:
+    n = 0
+    for i, urls in enumerate(shards):
+        ids = [f"link{n + k}" for k in range(len(urls))]
+        n += len(urls)
+        write_table(run / "01-links" / f"part-{i:05d}.arrow",
+                    pa.table({"id": ids, "url": urls, "score": pa.array(range(len(urls)), pa.int64())}))
+
+
+def _stage(run: Path, **settings) -> Fetch:
+    return Fetch(FetchConfig(**{**SETTINGS, **settings}), StageContext(run, run / "02-fetch", run / "01-links", "02-fetch"))
+
+
+def _run(stage: Fetch) -> None:
+    for phase in stage.phases():
+        for key in stage.task_keys(phase):
+            if not stage.task_done(phase, key):
+                stage.run_task(phase, key)
+
+
+def test_pages_and_drops(web, tmp_path: Path):
+    paths = ["/page/1", "/mislabelled", "/png-as-html", "/status/404", "/doc.pdf", "/redirect/1",
+             "/to?url=file:///etc/passwd"]
+    _links(tmp_path, [[web.url("a.test", p) for p in paths]])
+    _run(_stage(tmp_path))
+    kept = read_table(tmp_path / "02-fetch" / "part-00000.arrow")
+    rejected = read_table(tmp_path / "02-fetch" / "rejected" / "part-00000.arrow")
+    assert kept.column("url").to_pylist() == [web.url("a.test", p) for p in ("/page/1", "/mislabelled", "/redirect/1")]
+    assert kept.column("score").to_pylist() == [0, 1, 5]  # link columns pass through
+    assert kept.column("charset").to_pylist() == ["utf-8", "cp1252", "utf-8"]  # the header lied about /mislabelled
+    assert "café “noir”" in kept.column("html")[1].as_py()
+    assert kept.column("final_url")[2].as_py().endswith("/page/end") and kept.column("redirects")[2].as_py() == 2
+    assert all(f.startswith("02-fetch/warc/part-00000-") for f in kept.column("warc_file").to_pylist())
+    assert dict(zip(rejected.column("url").to_pylist(), rejected.column("drop_reason").to_pylist(), strict=True)) == {
+        web.url("a.test", "/png-as-html"): "binary", web.url("a.test", "/status/404"): "http_4xx",
+        web.url("a.test", "/doc.pdf"): "not_html", web.url("a.test", "/to?url=file:///etc/passwd"): "unsupported_scheme"}
+    assert rejected.column("drop_signal").to_pylist() == [200.0, 404.0, 200.0, 302.0]
+    assert rejected.column("html").null_count == 4
+    assert "file:///etc/passwd" in rejected.column("fetch_detail")[3].as_py()
+    stats = read_json(tmp_path / "02-fetch" / "stats" / "part-00000.json")
+    assert stats["in"]["records"] == 7 and stats["out"]["records"] == 3
+    assert stats["notes"]["requests"] == 9 and stats["notes"]["robots_requests"] == 1
+
+
+def test_all_urls_of_a_host_are_fetched_by_one_task(web, tmp_path: Path):
+    shard0 = [web.url(h, f"/page/{h}0") for h in HOSTS]
+    shard1 = [web.url(h, f"/page/{h}1") for h in reversed(HOSTS)]
+    _links(tmp_path, [shard0, shard1])
+    stage = _stage(tmp_path, partitions=3)
+    _run(stage)
+    seen: dict[str, str] = {}
+    for key in stage.task_keys("fetch"):
+        urls = read_table(tmp_path / "02-fetch" / f"{key}.arrow").column("url").to_pylist()
+        assert urls == sorted(urls, key=lambda u: (u not in shard0, (shard0 + shard1).index(u)))  # input order
+        for u in urls:
+            assert seen.setdefault(u.split("/")[2], key) == key
+    assert len(seen) == 5 and len(set(seen.values())) > 1
+    assert sum(1 for p in web.hits if p == "/robots.txt") == 1 and web.hits["/robots.txt"] == 5  # once per host
+
+
+def test_drop_truncated_and_a_rerun_is_byte_identical_without_refetching(web, tmp_path: Path):
+    _links(tmp_path, [[web.url("a.test", "/endless"), web.url("a.test", "/page/x")]])
+    stage = _stage(tmp_path, max_body_bytes=10_000, drop_truncated=True)
+    _run(stage)
+    out = tmp_path / "02-fetch" / "part-00000.arrow"
+    rejected = read_table(tmp_path / "02-fetch" / "rejected" / "part-00000.arrow")
+    assert rejected.column("drop_reason").to_pylist() == ["too_large"]
+    assert rejected.column("drop_signal").to_pylist() == [10_000.0]
+    first = out.read_bytes()
+    requests = len(web.arrivals)
+    out.unlink()
+    (tmp_path / "02-fetch" / "stats" / "part-00000.json").unlink()
+    _run(stage)
+    assert out.read_bytes() == first and len(web.arrivals) == requests
+
+
+CHILD = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {root!r})
+from curation.stage import StageContext
+from curation.stages.fetch import Fetch, FetchConfig
+run = Path({run!r})
+Fetch(FetchConfig.model_validate_json({cfg!r}), StageContext(run, run / "02-fetch", run / "01-links", "02-fetch")).run_task("fetch", "part-00000")
+"""
+
+
+def test_killed_fetch_resumes_without_refetching_or_losing_pages(web, tmp_path: Path):
+    urls = [web.url("paced.test", f"/page/{i}") for i in range(12)]
+    _links(tmp_path, [urls])
+    settings = {"per_host_delay": 0.15, "resolve": {"paced.test": ["127.0.0.1"]}}
+    stage = _stage(tmp_path, **settings)
+    stage.run_task("partition", "links-part-00000")
+    cfg = stage.config.model_dump_json()
+    root = str(Path(__file__).resolve().parents[3])
+    child = subprocess.Popen([sys.executable, "-c", CHILD.format(root=root, run=str(tmp_path), cfg=cfg)])
+    journal = tmp_path / "02-fetch" / "journal" / "part-00000.jsonl"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if journal.exists() and journal.read_text().count('"row"') >= 4:
+            break
+        time.sleep(0.02)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    before = {json.loads(line)["row"]: json.loads(line) for line in journal.read_text().splitlines()
+              if '"row"' in line and line.endswith("}")}
+    assert 4 <= len(before) < 12, "the child was killed too late to test a resume"
+
+    _run(stage)
+    kept = read_table(tmp_path / "02-fetch" / "part-00000.arrow")
+    assert kept.column("url").to_pylist() == urls  # every page, once, in input order
+    assert all(web.hits[f"/page/{i}"] == 1 for i in range(12))  # nothing fetched twice
+    ids = kept.column("warc_record_id").to_pylist()
+    assert all(ids[row] == entry["warc_record_id"] for row, entry in before.items())
+    assert all(f"page {i}" in kept.column("html")[i].as_py() for i in range(12))
+    stats = read_json(tmp_path / "02-fetch" / "stats" / "part-00000.json")
+    assert stats["notes"]["resumed_rows"] == len(before)
+    for warc in sorted((tmp_path / "02-fetch" / "warc").glob("*.warc.gz")):
+        check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(warc)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout
+
+
+def test_config_errors_name_the_field():
+    with pytest.raises(UserError, match=r"stages\[0\]\.allowed_networks"):
+        parse_pipeline({"name": "x", "stages": [{"stage": "fetch", "allowed_networks": ["intranet"]}]})
+    with pytest.raises(UserError, match=r"stages\[0\]\.per_host_delay: must be >= 0"):
+        parse_pipeline({"name": "x", "stages": [{"stage": "fetch", "per_host_delay": -1}]})
