@@ -1,0 +1,52 @@
+"""Character classes the heuristic filters share, as Python strings and as RE2 (pyarrow) classes."""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+
+# Unicode's Sentence_Terminal property (PropList.txt, Unicode 16), listed once with the `regex` package's
+# \p{Sentence_Terminal}: `.`, `!`, `?` and their counterparts in other scripts (。 ۔ । ؟ ...), but not
+# the comma, colon or semicolon that the wider Terminal_Punctuation property also holds.
+_SENTENCE_TERMINAL_RANGES = (
+    0x21, 0x2E, 0x3F, 0x589, (0x61D, 0x61F), 0x6D4, (0x700, 0x702), 0x7F9, 0x837, 0x839, (0x83D, 0x83E),
+    (0x964, 0x965), (0x104A, 0x104B), 0x1362, (0x1367, 0x1368), 0x166E, (0x1735, 0x1736), (0x17D4, 0x17D5),
+    0x1803, 0x1809, (0x1944, 0x1945), (0x1AA8, 0x1AAB), (0x1B4E, 0x1B4F), (0x1B5A, 0x1B5B), (0x1B5E, 0x1B5F),
+    (0x1B7D, 0x1B7F), (0x1C3B, 0x1C3C), (0x1C7E, 0x1C7F), 0x2024, (0x203C, 0x203D), (0x2047, 0x2049),
+    (0x2CF9, 0x2CFB), 0x2E2E, 0x2E3C, (0x2E53, 0x2E54), (0x2E60, 0x2E61), 0x3002, 0xA4FF, (0xA60E, 0xA60F),
+    0xA6F3, 0xA6F7, (0xA876, 0xA877), (0xA8CE, 0xA8CF), 0xA92F, (0xA9C8, 0xA9C9), (0xAA5D, 0xAA5F),
+    (0xAAF0, 0xAAF1), 0xABEB, 0xFE12, (0xFE15, 0xFE16), 0xFE52, (0xFE56, 0xFE57), 0xFF01, 0xFF0E, 0xFF1F,
+    0xFF61, (0x10A56, 0x10A57), (0x10F55, 0x10F59), (0x10F86, 0x10F89), (0x11047, 0x11048),
+    (0x110BE, 0x110C1), (0x11141, 0x11143), (0x111C5, 0x111C6), 0x111CD, (0x111DE, 0x111DF),
+    (0x11238, 0x11239), (0x1123B, 0x1123C), 0x112A9, (0x113D4, 0x113D5), (0x1144B, 0x1144C),
+    (0x115C2, 0x115C3), (0x115C9, 0x115D7), (0x11641, 0x11642), (0x1173C, 0x1173E), 0x11944, 0x11946,
+    (0x11A42, 0x11A43), (0x11A9B, 0x11A9C), (0x11C41, 0x11C42), (0x11EF7, 0x11EF8), (0x11F43, 0x11F44),
+    (0x16A6E, 0x16A6F), 0x16AF5, (0x16B37, 0x16B38), 0x16B44, (0x16D6E, 0x16D6F), 0x16E98, 0x1BC9F, 0x1DA88,
+)
+
+
+def _expand(ranges: tuple) -> str:
+    out = []
+    for r in ranges:
+        lo, hi = r if isinstance(r, tuple) else (r, r)
+        out.extend(chr(c) for c in range(lo, hi + 1))
+    return "".join(out)
+
+
+SENTENCE_TERMINALS = _expand(_SENTENCE_TERMINAL_RANGES)
+#: may close a sentence after its final mark: `He said "no."`, `(see above.)`
+CLOSING_MARKS = "\"'”’»›)]"
+#: a line that starts with one of these (after spaces) is a list item (Gopher's bullet-line rule)
+BULLETS = "•‣◦▪▫●○∙·-*"
+ELLIPSES = ("...", "…")
+
+
+@functools.cache
+def punctuation_and_symbols() -> str:
+    """Every character of Unicode categories P* and S* (about 8,500): what is stripped off word ends."""
+    return "".join(ch for ch in map(chr, range(0x110000)) if unicodedata.category(ch)[0] in "PS")
+
+
+def re2_class(chars: str) -> str:
+    """A RE2 character class (for ``pyarrow.compute`` regex kernels) matching any of ``chars``."""
+    return "[" + "".join(f"\\x{{{ord(c):x}}}" for c in chars) + "]"
