@@ -100,6 +100,11 @@ def render_data_card(run_dir: Path, report: dict[str, Any], chart: str | None) -
     }
     lines = ["---", yaml.safe_dump(header, sort_keys=False).strip(), "---", "",
              f"# Dataset card: {report['run']}", ""]
+    config_path = run_dir / "config.yaml"
+    description = yaml.safe_load(config_path.read_text(encoding="utf-8")).get("description") \
+        if config_path.exists() else None
+    if description:
+        lines += [description, ""]
     if final:
         lines += ["## Summary", "",
                   f"{final['out']['records']:,} documents, {final['out']['words']:,} words "
@@ -119,13 +124,15 @@ def render_data_card(run_dir: Path, report: dict[str, Any], chart: str | None) -
         params = ", ".join(f"`{k}={v!r}`" for k, v in sorted((s.get("config") or {}).items()))
         lines += [params or "(no parameters)", ""]
     lines += ["## Funnel", "",
-              "| stage | records in | records out | kept | cumulative | words kept | cumulative words | top drop reasons |",
-              "|---|---:|---:|---:|---:|---:|---:|---|"]
+              "| stage | records in | records out | kept | cumulative | words kept | cumulative words "
+              "| tokens kept | cumulative tokens | top drop reasons |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for s in stages:
         drops = "; ".join(f"{r} ({m['records']:,})" for r, m in s["top_drops"][:3]) or "-"
+        tok = s.get("tokens") or {}
         lines.append(f"| {s['stage']} | {s['in']['records']:,} | {s['out']['records']:,} | {_pct(s['kept_records'])} "
                      f"| {_pct(s['cumulative_records'])} | {_pct(s['kept_words'])} | {_pct(s['cumulative_words'])} "
-                     f"| {drops} |")
+                     f"| {_pct(tok.get('kept'))} | {_pct(tok.get('cumulative'))} | {drops} |")
     lines.append("")
     if chart:
         lines += [f"![Funnel chart]({chart})", ""]
