@@ -49,18 +49,26 @@ class _Timeout(Exception):
 
 @contextmanager
 def _time_limit(seconds: float | None):
-    """Raise ``_Timeout`` after ``seconds``; a no-op outside the main thread (signals need it)."""
+    """Raise ``_Timeout`` after ``seconds``; a no-op outside the main thread (signals need it).
+
+    An exception raised while Python runs a destructor (``__del__``) is printed and swallowed, so the
+    handler re-arms itself every 0.2 s until one lands in ordinary code; the caller also checks
+    ``state["expired"]`` in case the work finished in between.
+    """
+    state = {"expired": False}
     if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
+        yield state
         return
 
     def on_alarm(signum, frame):
+        state["expired"] = True
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
         raise _Timeout()
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        yield
+        yield state
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
@@ -97,11 +105,13 @@ class Extract(MapStage):
         if html is None or not _LOOKS_LIKE_HTML.search(html[:4096]):
             return None, "not_html", None
         try:
-            with _time_limit(cfg.timeout_seconds):
+            with _time_limit(cfg.timeout_seconds) as limit:
                 doc = bare_extraction(
                     html, url=url, favor_precision=cfg.mode == "precision", favor_recall=cfg.mode == "recall",
                     include_comments=cfg.include_comments, include_tables=cfg.include_tables,
                     with_metadata=cfg.with_metadata)
+            if limit["expired"]:  # the alarm was swallowed by a destructor, then the work finished
+                return None, "extraction_timeout", cfg.timeout_seconds
         except _Timeout:
             return None, "extraction_timeout", cfg.timeout_seconds
         except (ValueError, TypeError, AttributeError, IndexError, RecursionError) as e:

@@ -60,3 +60,22 @@ def test_recall_mode_keeps_at_least_what_precision_keeps():
     precise = _extract([html], mode="precision").kept.column("text")[0].as_py()
     recall = _extract([html], mode="recall").kept.column("text")[0].as_py()
     assert len(recall) >= len(precise)
+
+
+def test_timeout_swallowed_by_a_destructor_still_stops_the_page(monkeypatch):
+    from curation import resources
+
+    class SlowToDie:
+        def __del__(self):
+            time.sleep(0.6)  # the first alarms land here; Python prints and swallows them
+
+    def slow(*args, **kwargs):
+        obj = SlowToDie()
+        del obj
+        time.sleep(5)
+
+    monkeypatch.setitem(resources._cache, "trafilatura", slow)
+    start = time.perf_counter()
+    oc = _extract([article_html(1)], timeout_seconds=0.2)
+    assert time.perf_counter() - start < 2
+    assert oc.rejected.column("drop_reason").to_pylist() == ["extraction_timeout"]
