@@ -303,20 +303,26 @@ class FilterStage(MapStage):
         more than once. Most filters decide record by record and need nothing here."""
 
     def signals(self, table: pa.Table) -> dict[str, pa.Array]:
+        """Signal columns, one value per record (override this or ``analyse``)."""
         raise NotImplementedError
+
+    def analyse(self, table: pa.Table) -> tuple[dict[str, pa.Array], dict[str, Any]]:
+        """Signal columns and the stage's notes for this batch (e.g. ``{"unsegmented_script": 3}``)."""
+        return self.signals(table), {}
 
     def reasons(self, table: pa.Table) -> tuple[pa.Array, pa.Array | None]:
         """Per record: the drop reason (null = keep) and the signal value that decided it."""
         raise NotImplementedError
 
     def process(self, table: pa.Table) -> Outcome:
-        for name, column in self.signals(table).items():
+        signals, notes = self.analyse(table)
+        for name, column in signals.items():
             if name in table.column_names:
                 table = table.set_column(table.column_names.index(name), name, column)
             else:
                 table = table.append_column(name, column)
         reasons, signal = self.reasons(table)
-        return Outcome.split(table, reasons, signal)
+        return Outcome.split(table, reasons, signal, notes=notes)
 
 
 class SourceConfig(StageConfig):

@@ -22,11 +22,11 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from curation.registry import register
-from curation.stage import FilterStage, Outcome, StageConfig
-from curation.text.columns import cap_chars, float_column, per_doc, ratio, text_column, to_numpy, with_columns
+from curation.stage import StageConfig
+from curation.text.columns import cap_chars, float_column, per_doc, ratio, text_column, to_numpy
 from curation.text.lines import duplicates, split_lines
 from curation.text.punctuation import CLOSING_MARKS, SENTENCE_TERMINALS, re2_class
-from curation.text.rules import Rule, first_failing
+from curation.text.rules import Rule, RuleFilter
 from curation.text.words import unsegmented, whitespace_tokens
 
 _PUNCTUATED_LINE = re2_class(SENTENCE_TERMINALS) + re2_class(CLOSING_MARKS) + "*$"
@@ -53,7 +53,7 @@ class FineWebConfig(StageConfig):
 
 
 @register
-class FineWeb(FilterStage):
+class FineWeb(RuleFilter):
     name = "fineweb"
     summary = "FineWeb rules: punctuated lines, short lines, duplicated line characters, list-like text."
     Config: ClassVar[type[StageConfig]] = FineWebConfig
@@ -86,8 +86,6 @@ class FineWeb(FilterStage):
                  "invalid_utf8_repaired": repaired}
         return signals, {k: v for k, v in notes.items() if v}
 
-    def signals(self, table: pa.Table) -> dict[str, pa.Array]:
-        return self.analyse(table)[0]
 
     def rules(self) -> list[Rule]:
         c: FineWebConfig = self.config
@@ -101,12 +99,3 @@ class FineWeb(FilterStage):
                  c.max_duplicate_line_char_fraction),
             Rule("fineweb_list_like", "fineweb_newline_word_ratio", "max", c.max_newline_word_ratio),
         ]
-
-    def reasons(self, table: pa.Table) -> tuple[pa.Array, pa.Array | None]:
-        return first_failing(table, self.rules())
-
-    def process(self, table: pa.Table) -> Outcome:
-        signals, notes = self.analyse(table)
-        table = with_columns(table, signals)
-        reasons, signal = self.reasons(table)
-        return Outcome.split(table, reasons, signal, notes=notes)

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from curation.registry import register
-from curation.stage import FilterStage, Outcome, StageConfig
+from curation.stage import StageConfig
 from curation.text.columns import (
     cap_chars,
     float_column,
@@ -25,11 +25,10 @@ from curation.text.columns import (
     ratio,
     text_column,
     to_numpy,
-    with_columns,
 )
 from curation.text.lines import split_lines
 from curation.text.punctuation import BULLETS, re2_class
-from curation.text.rules import Rule, first_failing
+from curation.text.rules import Rule, RuleFilter
 from curation.text.words import GOPHER_STOP_WORDS, has_letter, split_words, unsegmented
 
 _BULLET_LINE = "^" + re2_class(BULLETS)
@@ -69,7 +68,7 @@ class GopherQualityConfig(StageConfig):
 
 
 @register
-class GopherQuality(FilterStage):
+class GopherQuality(RuleFilter):
     name = "gopher_quality"
     summary = "Gopher quality rules: word count and length, symbols, bullets, alphabetic and stop words."
     Config: ClassVar[type[StageConfig]] = GopherQualityConfig
@@ -109,8 +108,6 @@ class GopherQuality(FilterStage):
                  "invalid_utf8_repaired": repaired}
         return signals, {k: v for k, v in notes.items() if v}
 
-    def signals(self, table: pa.Table) -> dict[str, pa.Array]:
-        return self.analyse(table)[0]
 
     def rules(self) -> list[Rule]:
         c: GopherQualityConfig = self.config
@@ -129,12 +126,3 @@ class GopherQuality(FilterStage):
                  c.min_alpha_word_fraction),
             Rule("gopher_too_few_stop_words", "gopher_stop_words", "min", c.min_stop_words),
         ]
-
-    def reasons(self, table: pa.Table) -> tuple[pa.Array, pa.Array | None]:
-        return first_failing(table, self.rules())
-
-    def process(self, table: pa.Table) -> Outcome:
-        signals, notes = self.analyse(table)
-        table = with_columns(table, signals)
-        reasons, signal = self.reasons(table)
-        return Outcome.split(table, reasons, signal, notes=notes)

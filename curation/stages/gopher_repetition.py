@@ -19,11 +19,11 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from curation.registry import register
-from curation.stage import FilterStage, Outcome, StageConfig
-from curation.text.columns import cap_chars, float_column, ratio, text_column, to_numpy, with_columns
+from curation.stage import StageConfig
+from curation.text.columns import cap_chars, float_column, ratio, text_column, to_numpy
 from curation.text.lines import duplicates, split_lines, split_paragraphs
 from curation.text.ngrams import ngram_char_fractions
-from curation.text.rules import Rule, first_failing
+from curation.text.rules import Rule, RuleFilter
 from curation.text.words import split_words, unsegmented
 
 TOP_NGRAMS = (2, 3, 4)
@@ -67,7 +67,7 @@ class GopherRepetitionConfig(StageConfig):
 
 
 @register
-class GopherRepetition(FilterStage):
+class GopherRepetition(RuleFilter):
     name = "gopher_repetition"
     summary = "Gopher repetition rules: duplicate lines, paragraphs and word n-grams."
     Config: ClassVar[type[StageConfig]] = GopherRepetitionConfig
@@ -94,8 +94,6 @@ class GopherRepetition(FilterStage):
                  "invalid_utf8_repaired": repaired}
         return signals, {k: v for k, v in notes.items() if v}
 
-    def signals(self, table: pa.Table) -> dict[str, pa.Array]:
-        return self.analyse(table)[0]
 
     def rules(self) -> list[Rule]:
         c: GopherRepetitionConfig = self.config
@@ -113,12 +111,3 @@ class GopherRepetition(FilterStage):
             rules.append(Rule(f"gopher_duplicate_{n}grams", f"gopher_duplicate_{n}gram_char_fraction", "max",
                               getattr(c, f"max_duplicate_{n}gram_char_fraction")))
         return rules
-
-    def reasons(self, table: pa.Table) -> tuple[pa.Array, pa.Array | None]:
-        return first_failing(table, self.rules())
-
-    def process(self, table: pa.Table) -> Outcome:
-        signals, notes = self.analyse(table)
-        table = with_columns(table, signals)
-        reasons, signal = self.reasons(table)
-        return Outcome.split(table, reasons, signal, notes=notes)

@@ -18,9 +18,9 @@ from pydantic import Field, field_validator
 
 from curation.errors import UserError
 from curation.registry import register
-from curation.stage import FilterStage, Outcome, StageConfig
+from curation.stage import FilterStage, StageConfig
 from curation.text import langid
-from curation.text.columns import cap_chars, flatten, text_column, to_numpy, with_columns
+from curation.text.columns import cap_chars, flatten, text_column, to_numpy
 
 TOP_TYPE = pa.list_(pa.struct([("lang", pa.string()), ("score", pa.float64())]))
 
@@ -86,8 +86,6 @@ class LangID(FilterStage):
         notes = {"analysed_prefix_only": cut, "invalid_utf8_repaired": repaired}
         return signals, {k: v for k, v in notes.items() if v}
 
-    def signals(self, table: pa.Table) -> dict[str, pa.Array]:
-        return self.analyse(table)[0]
 
     def reasons(self, table: pa.Table) -> tuple[pa.Array, pa.Array | None]:
         cfg: LangIDConfig = self.config
@@ -119,9 +117,3 @@ class LangID(FilterStage):
         reasons = pa.array(np.where(keep, None, reasons).astype(object), pa.string())
         signal = pa.array(np.where(keep | empty, np.nan, best), pa.float64(), from_pandas=True)
         return reasons, signal
-
-    def process(self, table: pa.Table) -> Outcome:
-        signals, notes = self.analyse(table)
-        table = with_columns(table, signals)
-        reasons, signal = self.reasons(table)
-        return Outcome.split(table, reasons, signal, notes=notes)

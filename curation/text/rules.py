@@ -15,6 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curation.stage import FilterStage
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -50,3 +52,14 @@ def first_failing(table: pa.Table, rules: list[Rule]) -> tuple[pa.Array, pa.Arra
     names = np.array([r.reason for r in rules] + [None], dtype=object)
     reasons = pa.array(names[failed], type=pa.string())  # index -1 -> the trailing None: keep
     return reasons, pa.array(signal, type=pa.float64(), from_pandas=True)
+
+
+class RuleFilter(FilterStage):
+    """A filter whose decision is a list of threshold ``Rule``s over its signal columns: a record is
+    dropped for the first rule it fails (Gopher, FineWeb)."""
+
+    def rules(self) -> list[Rule]:
+        raise NotImplementedError
+
+    def reasons(self, table: pa.Table) -> tuple[pa.Array, pa.Array]:
+        return first_failing(table, self.rules())
