@@ -6,7 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from webfixtures import Page, article_html, write_warc
+
+from curation.testing import Page, article_html, write_warc
 
 
 @pytest.fixture

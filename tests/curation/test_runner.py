@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from webfixtures import article_html, write_warc
 
 from curation.config import parse_pipeline
 from curation.errors import UserError
 from curation.report import build_report
 from curation.runner import Runner, RunOptions
+from curation.testing import article_html, write_warc
 
 
 def _pipeline(warc_dir: Path, **extract) -> dict:

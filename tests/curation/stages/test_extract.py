@@ -2,9 +2,9 @@ import time
 
 import pyarrow as pa
 import pytest
-from webfixtures import article_html
 
 from curation.stages.extract import Extract, ExtractConfig
+from curation.testing import article_html
 
 
 def _extract(html: list[str | None], **cfg):

@@ -1,4 +1,4 @@
-"""Small real inputs the tests write themselves: WARC files and HTML pages."""
+"""Small real inputs for tests and benchmarks: WARC files and HTML pages, written deterministically."""
 
 from __future__ import annotations
 
