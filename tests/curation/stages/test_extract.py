@@ -62,6 +62,7 @@ def test_recall_mode_keeps_at_least_what_precision_keeps():
     assert len(recall) >= len(precise)
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the swallowed alarm, on purpose
 def test_timeout_swallowed_by_a_destructor_still_stops_the_page(monkeypatch):
     from curation import resources
 
