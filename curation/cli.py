@@ -47,11 +47,20 @@ def _cmd_inspect(args: argparse.Namespace) -> None:
         from curation.dedup.inspect import format_clusters
         from curation.inspect import find_stage
 
-        print(format_clusters(find_stage(Path(args.run_dir), args.stage), args.n, args.width))
+        candidates = [d for d in _dedup_stages(Path(args.run_dir)) if args.stage in d.name]
+        stage = candidates[-1] if candidates else find_stage(Path(args.run_dir), args.stage)
+        print(format_clusters(stage, args.n, args.width))
         return
     from curation.inspect import inspect_stage
 
     print(inspect_stage(args.run_dir, args.stage, args.rejected, args.reason, args.n, args.seed))
+
+
+def _dedup_stages(run_dir: Path) -> list[Path]:
+    """Stage folders that have duplicate clusters to show (they write dedup.json)."""
+    from curation.report import stage_folders
+
+    return [d for d in stage_folders(run_dir) if (d / "dedup.json").exists()] if run_dir.is_dir() else []
 
 
 def _cmd_sample(args: argparse.Namespace) -> None:

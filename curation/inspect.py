@@ -16,7 +16,10 @@ from curation.stage import REASON
 _LONG = {"text": 600, "html": 300}
 
 
-def find_stage(run_dir: Path, name: str) -> Path:
+def find_stage(run_dir: Path, name: str, pick_last: bool = False) -> Path:
+    """A stage folder by name (`extract`), folder (`03-extract`), number (`3`) or a unique part of a
+    name (`dedup` when one stage's name contains it). With ``pick_last``, an ambiguous part picks the
+    last stage that matches (`dedup` -> the near-duplicate pass after the exact one)."""
     if not run_dir.is_dir():
         raise UserError(f"{run_dir}: no such run directory")
     folders = stage_folders(run_dir)
@@ -24,6 +27,11 @@ def find_stage(run_dir: Path, name: str) -> Path:
         num, label = d.name.split("-", 1)
         if name in (d.name, label, num, str(int(num))):
             return d
+    partial = [d for d in folders if name in d.name.split("-", 1)[1]]
+    if len(partial) == 1 or (partial and pick_last):
+        return partial[-1]
+    if partial:
+        raise UserError(f"{run_dir}: stage {name!r} is ambiguous: {', '.join(d.name for d in partial)}")
     raise UserError(f"{run_dir}: no stage {name!r}; stages: {', '.join(d.name for d in folders) or '(none)'}")
 
 

@@ -44,3 +44,19 @@ def test_stages_lists_registered_stages(capsys):
     assert main(["stages"]) == 0
     out = capsys.readouterr().out
     assert "warc_read" in out and "extract" in out
+
+
+def test_stages_are_found_by_name_folder_number_or_unique_part(tmp_path: Path):
+    import pytest
+
+    from curation.errors import UserError
+    from curation.inspect import find_stage
+
+    for name in ("01-extract", "02-exact_dedup", "03-minhash_dedup"):
+        (tmp_path / name).mkdir()
+    assert find_stage(tmp_path, "extract").name == "01-extract"
+    assert find_stage(tmp_path, "2").name == "02-exact_dedup"
+    assert find_stage(tmp_path, "minhash").name == "03-minhash_dedup"
+    assert find_stage(tmp_path, "dedup", pick_last=True).name == "03-minhash_dedup"
+    with pytest.raises(UserError, match="stage 'dedup' is ambiguous: 02-exact_dedup, 03-minhash_dedup"):
+        find_stage(tmp_path, "dedup")
