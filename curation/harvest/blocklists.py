@@ -9,7 +9,7 @@ List files hold one entry per line; ``#`` starts a comment.
 from __future__ import annotations
 
 import importlib.resources
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from curation.errors import UserError
 from curation.urls import normalize_host
@@ -58,6 +58,8 @@ def _domain(entry: str, where: str) -> str:
 class Blocklist:
     domains: frozenset[str]
     extensions: frozenset[str]
+    # host -> blocking entry (or None): a dump links to far fewer hosts than URLs
+    _hosts: dict[str, str | None] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @staticmethod
     def build(domain_lists: list[str], extension_lists: list[str], domains: list[str], extensions: list[str],
@@ -80,6 +82,15 @@ class Blocklist:
 
     def blocked_domain(self, host: str) -> str | None:
         """The entry that blocks ``host`` (a normalized host), or None."""
+        hosts = self._hosts
+        if host in hosts:
+            return hosts[host]
+        if len(hosts) >= 1 << 16:
+            hosts.clear()
+        hosts[host] = entry = self._blocked_domain(host)
+        return entry
+
+    def _blocked_domain(self, host: str) -> str | None:
         domains = self.domains
         h = host
         while True:

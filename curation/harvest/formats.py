@@ -76,7 +76,7 @@ class FileReport:
 
     def add(self, parsed: Parsed) -> None:
         self.lines += parsed.table.num_rows
-        self.malformed += sum(1 for r in parsed.reasons if r == "malformed")
+        self.malformed += parsed.reasons.count("malformed")
         room = 5 - len(self.first_malformed)
         self.first_malformed += [f"line {n}: {m}" for n, m in parsed.problems[:max(room, 0)]]
         for k, v in parsed.counts.items():

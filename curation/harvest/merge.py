@@ -80,7 +80,9 @@ def merge_posts(posts: pa.Table, min_karma: int | None, summed: bool) -> Merged:
     first_seen = np.minimum.reduceat(created, starts)
 
     subs = sorted_column("subreddit").to_pylist()
-    subreddits = [sorted({s for s in subs[a:a + k] if s}, key=lambda s: (s.lower(), s))
+    # most URLs are submitted once: a group of one needs no set and no sort
+    subreddits = [([subs[a]] if subs[a] else []) if k == 1 else
+                  sorted({s for s in subs[a:a + k] if s}, key=lambda s: (s.lower(), s))
                   for a, k in zip(starts.tolist(), sizes.tolist(), strict=True)]
     del subs
 

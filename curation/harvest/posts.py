@@ -69,9 +69,12 @@ def build_table(columns: dict[str, list | pa.Array], source_file: str, line_nos:
     arrays = []
     for name, typ in POST_FIELDS:
         if name == "source_file":
-            arrays.append(pa.array([source_file] * n, pa.string()) if n else pa.array([], pa.string()))
+            arrays.append(pa.repeat(pa.scalar(source_file, pa.string()), n))
         elif name == "line_no":
-            arrays.append(pa.array(line_nos, pa.int64()))
+            if isinstance(line_nos, range) and line_nos.step == 1:  # from numpy: no Python int per row
+                arrays.append(pa.array(np.arange(line_nos.start, line_nos.stop, dtype=np.int64)))
+            else:
+                arrays.append(pa.array(line_nos, pa.int64()))
         elif name == "raw":
             arrays.append(pa.array(raw if raw is not None else [None] * n, pa.string()))
         elif name in columns:

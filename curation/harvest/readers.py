@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import numpy as np
 import zstandard
 
 # Pushshift / Arctic Shift dumps are compressed with `zstd --long=31`: a 2 GiB window.
@@ -26,6 +27,13 @@ ZSTD_MAX_WINDOW = 2**31
 READ_SIZE = 2 << 20  # compressed bytes per read: ~10-20 MB of text per chunk at usual ratios
 BLOCK_SIZE = 4 << 20  # decompressed bytes per block of lines
 READ_AHEAD = 2  # chunks decompressed ahead of the parser, in a thread
+# zstandard's decompressobj releases the GIL around each call into libzstd, one call per `write_size`
+# bytes of output, and takes it back in between: with the default 128 KiB it waits for the GIL (up to
+# the 5 ms switch interval, while the parser holds it) about a hundred times per chunk, so the
+# read-ahead thread stalls behind the parser. One output buffer the size of a whole chunk takes the
+# GIL back once per read. (At most 32 MiB: glibc then reuses the freed buffer instead of mapping
+# fresh pages for every chunk.)
+ZSTD_WRITE_SIZE = 16 << 20
 
 _MAGIC = [
     (b"\x28\xb5\x2f\xfd", "zstd"),
@@ -50,7 +58,7 @@ def sniff_compression(path: str) -> str:
 
 def _decompressor(kind: str):
     if kind == "zstd":
-        return zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW).decompressobj()
+        return zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW).decompressobj(write_size=ZSTD_WRITE_SIZE)
     if kind == "gzip":
         return zlib.decompressobj(wbits=31)
     if kind == "bz2":
@@ -232,6 +240,20 @@ def count_newlines(buf: bytes, start: int, end: int) -> int:
         n += 1
 
 
+def _with_newline_counts(chunks: Iterator[bytes]) -> Iterator[tuple[bytes, int]]:
+    """Each chunk with its number of newlines, counted in numpy: it releases the GIL, so in the
+    read-ahead thread the count runs beside the parser instead of in its way."""
+    buf = np.empty(0, dtype=bool)  # reused: a fresh mask per chunk costs page faults
+    try:
+        for chunk in chunks:
+            if len(buf) < len(chunk):
+                buf = np.empty(len(chunk), dtype=bool)
+            mask = np.equal(np.frombuffer(chunk, np.uint8), 10, out=buf[:len(chunk)])
+            yield chunk, int(np.count_nonzero(mask))
+    finally:
+        chunks.close()
+
+
 # A "line" longer than this is not NDJSON (e.g. one huge JSON array): it is cut and counted malformed.
 MAX_LINE = 64 << 20
 
@@ -250,10 +272,11 @@ class LineReader:
         line_no = 1
         tail: list[bytes] = []  # pieces of a line that started in an earlier chunk
         tail_len = 0
-        chunks = read_ahead(iter_chunks(self.path)) if READ_AHEAD else iter_chunks(self.path)
+        counted = _with_newline_counts(iter_chunks(self.path))
+        chunks = read_ahead(counted) if READ_AHEAD else counted
         while True:
             try:
-                data = next(chunks, b"")
+                data, newlines = next(chunks, (b"", 0))
             except READ_ERRORS as e:
                 self.error = f"{type(e).__name__}: {e}"
                 data = b""
@@ -273,7 +296,8 @@ class LineReader:
                     head = head[:-1][:1024] + b"\n"  # cut: it fails to decode and is counted malformed
                 tail, tail_len = [], 0
             last = data.rfind(b"\n")
-            block = LineBlock(line_no, data, first + 1 if head else 0, last + 1, head)
+            # head (when there is one) holds the chunk's first newline, buf[start:end] all the others
+            block = LineBlock(line_no, data, first + 1 if head else 0, last + 1, head, newlines)
             line_no += block.n_lines
             yield block
             if last + 1 < len(data):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -70,7 +71,9 @@ def link_key(normalized: str, partitions: int) -> tuple[str, int]:
     return digest.hex(), int.from_bytes(digest, "little") % partitions
 
 
-def judge(parsed: Parsed, rules: PostRules, partitions: int) -> Judged:
+def judge(parsed: Parsed, rules: PostRules, partitions: int, cache: dict | None = None) -> Judged:
+    """Reasons, signals and link keys of one batch. ``cache`` (one dict per map task) keeps the URL
+    verdict of every URL seen, so a URL submitted again is not normalized again."""
     t = parsed.table
     n = t.num_rows
     reason = pa.array(parsed.reasons, pa.string())
@@ -97,60 +100,76 @@ def judge(parsed: Parsed, rules: PostRules, partitions: int) -> Judged:
         if rules.end is not None:
             outside = pc.or_kleene(outside, pc.greater_equal(created, pa.scalar(rules.end, created.type)))
         reason, signal = _mark(reason, signal, outside, "time_range", created.cast(pa.int64()))
-    return _judge_urls(t, reason, signal, rules, partitions)
+    return _judge_urls(t, reason, signal, rules, partitions, cache)
 
 
-def _scatter(base: pa.Array, mask: pa.Array, values: list, typ: pa.DataType) -> pa.Array:
-    """``base`` with its masked positions replaced, in order, by ``values``."""
-    if not values:
-        return base
-    return pc.replace_with_mask(base, mask, pa.array(values, typ))
+# URL verdicts kept per map task; the cache is emptied when it reaches this many URLs (memory bound).
+URL_CACHE_MAX = 1 << 20
+
+
+def _url_verdict(url: str, rules: PostRules, partitions: int) -> tuple:
+    """(reason, signal, normalized URL, link id, partition, note kind, note value) of one URL."""
+    max_len = rules.max_url_length
+    if max_len is not None and len(url) > max_len:
+        return "url_too_long", float(len(url)), None, None, None, None, None
+    try:
+        nu, host, path = normalize_url_parts(url)
+    except ValueError as e:
+        return "invalid_url", None, None, None, None, "invalid", f"{url[:200]!r}: {e}"
+    bl = rules.blocklist
+    entry = bl.blocked_domain(host)
+    if entry is not None:
+        return "blocked_domain", None, nu, None, None, "domain", entry
+    ext = bl.blocked_extension(path)
+    if ext is not None:
+        return "blocked_extension", None, nu, None, None, "ext", ext
+    link_id, bucket = link_key(nu, partitions)
+    return None, None, nu, link_id, bucket, None, None
 
 
 def _judge_urls(t: pa.Table, reason: pa.Array, signal: pa.Array, rules: PostRules,
-                partitions: int) -> Judged:
+                partitions: int, cache: dict | None = None) -> Judged:
     n = t.num_rows
     open_ = pc.is_null(reason)  # the posts still standing: only these reach Python
     urls = t.column("url").combine_chunks().filter(open_).to_pylist()
-    reasons: list[str | None] = [None] * len(urls)
-    signals: list[float | None] = [None] * len(urls)
-    normalized: list[str | None] = [None] * len(urls)
-    ids: list[str | None] = [None] * len(urls)
-    buckets: list[int] = []
+    cache = {} if cache is None else cache
+    if len(cache) + len(urls) > URL_CACHE_MAX:
+        cache.clear()
+    verdicts = []
+    append = verdicts.append
+    get = cache.get
+    for url in urls:
+        v = get(url)
+        if v is None:
+            v = cache[url] = _url_verdict(url, rules, partitions)
+        append(v)
     blocked_domains: dict[str, int] = {}
     blocked_exts: dict[str, int] = {}
     invalid: list[str] = []
-    max_len = rules.max_url_length
-    bl = rules.blocklist
-    for i, url in enumerate(urls):
-        if max_len is not None and len(url) > max_len:
-            reasons[i], signals[i] = "url_too_long", float(len(url))
-            continue
-        try:
-            nu, host, path = normalize_url_parts(url)
-        except ValueError as e:
-            reasons[i] = "invalid_url"
-            if len(invalid) < MAX_EXAMPLES:
-                invalid.append(f"{url[:200]!r}: {e}")
-            continue
-        entry = bl.blocked_domain(host)
-        if entry is not None:
-            reasons[i] = "blocked_domain"
-            blocked_domains[entry] = blocked_domains.get(entry, 0) + 1
-        else:
-            ext = bl.blocked_extension(path)
-            if ext is not None:
-                reasons[i] = "blocked_extension"
-                blocked_exts[ext] = blocked_exts.get(ext, 0) + 1
-        normalized[i] = nu
-        if reasons[i] is None:
-            ids[i], bucket = link_key(nu, partitions)
-            buckets.append(bucket)
-    reason = _scatter(reason, open_, reasons, pa.string())
-    signal = _scatter(signal, open_, signals, pa.float64())
-    nulls = pa.nulls(n, pa.string())
-    table = t.append_column("normalized_url", _scatter(nulls, open_, normalized, pa.string())).append_column(
-        "id", _scatter(nulls, open_, ids, pa.string()))
+    buckets: list[int] = []
+    for v in verdicts:
+        kind = v[5]
+        if kind is None:
+            if v[0] is None:
+                buckets.append(v[4])
+        elif kind == "domain":
+            blocked_domains[v[6]] = blocked_domains.get(v[6], 0) + 1
+        elif kind == "ext":
+            blocked_exts[v[6]] = blocked_exts.get(v[6], 0) + 1
+        elif len(invalid) < MAX_EXAMPLES:
+            invalid.append(v[6])
+    if verdicts:
+        cols = list(zip(*verdicts, strict=True))
+        # row -> its place among the open rows (null for the others): one `take` per column
+        mask = open_.to_numpy(zero_copy_only=False)
+        where = pa.array(np.cumsum(mask) - 1, pa.int64(), mask=~mask)
+        reason = pc.coalesce(reason, pa.array(cols[0], pa.string()).take(where))
+        signal = pc.coalesce(signal, pa.array(cols[1], pa.float64()).take(where))
+        normalized = pa.array(cols[2], pa.string()).take(where)
+        ids = pa.array(cols[3], pa.string()).take(where)
+    else:
+        normalized = ids = pa.nulls(n, pa.string())
+    table = t.append_column("normalized_url", normalized).append_column("id", ids)
     notes: dict[str, Any] = {}
     if blocked_domains:
         notes["blocked_domains"] = blocked_domains

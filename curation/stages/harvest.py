@@ -154,8 +154,9 @@ class Harvest(SourceStage):
         rules = self._rules()
         report = FileReport(self.config.format)
         source_file = path  # as listed in inputs.json
+        url_cache: dict = {}  # URL -> its verdict, for this file: reposts are normalized once
         for parsed in read_posts(path, self.config.format, self.config.columns, source_file, report):
-            judged = judge(parsed, rules, self.config.partitions)
+            judged = judge(parsed, rules, self.config.partitions, url_cache)
             oc = Outcome.split(judged.table, judged.reasons, judged.signals, notes=judged.notes)
             writer.add(oc.kept, judged.buckets)
             yield oc
