@@ -100,20 +100,23 @@ def _stage(port: int, urls: list[str], names: list[str], concurrency: int, delay
 class _NullArchive:
     """Keeps no records: isolates what politeness and safety cost from what archiving costs."""
 
-    def encode(self, ex, target):
-        return b"", "<urn:uuid:0>"
-
-    def append(self, data, record_id):
+    def write(self, ex, target):
         from curation.fetch.archive import RecordRef
 
-        return RecordRef("null", 0, record_id, 0)
+        return RecordRef("null", 0, "<urn:uuid:0>", 0)
+
+    def io_flush(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
 
 
 class _NullJournal:
-    def append(self, entry) -> None:
+    def append(self, entry, ref=None, *, offset=True) -> None:
+        pass
+
+    def io_flush(self) -> None:
         pass
 
     def close(self) -> None:

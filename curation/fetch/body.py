@@ -159,16 +159,24 @@ class Body:
 async def read_body(chunks: AsyncIterator[bytes], content_encoding: str | None, max_bytes: int) -> Body:
     """Decode ``chunks`` until the end, or until the decoded body or the wire bytes exceed ``max_bytes``."""
     decoder = make_decoder(content_encoding)
-    out = bytearray()
+    parts: list[bytes] = []  # joined once at the end (a bytearray and its slice copied the body twice)
+    size = 0
     wire = 0
     truncated = False
     async for chunk in chunks:
         wire += len(chunk)
-        out += decoder.feed(chunk, max_bytes + 1 - len(out))
-        if len(out) > max_bytes or wire > max_bytes:
+        part = decoder.feed(chunk, max_bytes + 1 - size)
+        parts.append(part)
+        size += len(part)
+        if size > max_bytes or wire > max_bytes:
             truncated = True
             break
     else:
-        out += decoder.flush(max_bytes + 1 - len(out))
-        truncated = len(out) > max_bytes
-    return Body(bytes(out[:max_bytes]), wire, truncated)
+        part = decoder.flush(max_bytes + 1 - size)
+        parts.append(part)
+        size += len(part)
+        truncated = size > max_bytes
+    data = parts[0] if len(parts) == 1 else b"".join(parts)
+    if len(data) > max_bytes:
+        data = data[:max_bytes]
+    return Body(bytes(data), wire, truncated)

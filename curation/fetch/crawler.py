@@ -52,7 +52,6 @@ from curation.fetch.writer import INLINE, BackgroundWriter
 if TYPE_CHECKING:
     from curation.stages.fetch import FetchConfig
 
-ENCODE_INLINE_BYTES = 128 * 1024  # larger bodies are compressed off the event loop
 ROBOTS_REDIRECTS = 5  # RFC 9309 2.3.1.2: follow at least five consecutive redirects
 DEFERRED = "deferred"
 
@@ -73,7 +72,6 @@ class Crawler:
         self.stats: Counter[str] = Counter()
         self.frontier: Frontier | None = None
         self.client: HttpClient | None = None
-        self._encoder: ThreadPoolExecutor | None = None
         self.writer: BackgroundWriter | None = None
 
     async def run(self, todo: list[tuple[int, str]]) -> dict[str, Any]:
@@ -81,11 +79,12 @@ class Crawler:
         start = time.perf_counter()
         loop = asyncio.get_running_loop()
         loop.set_default_executor(ThreadPoolExecutor(max_workers=min(32, self.cfg.concurrency)))  # getaddrinfo
-        self._encoder = ThreadPoolExecutor(max_workers=2, thread_name_prefix="warc")  # gzip + sha1 drop the GIL
         self.writer = BackgroundWriter()
         files = [self.archive, self.journal]
         for f in files:
             f.writer = self.writer
+            f.flush_each = False
+        self.writer.after_batch = [self.archive.io_flush, self.journal.io_flush]  # records before journal lines
         self.frontier = Frontier(self.cfg.per_host_concurrency, self.cfg.per_host_delay)
         try:
             for row, url in todo:
@@ -105,7 +104,6 @@ class Crawler:
                     for _ in range(self.cfg.concurrency):
                         tg.create_task(self._worker())
         finally:
-            self._encoder.shutdown()
             for f in files:
                 f.close()
             try:
@@ -113,6 +111,7 @@ class Crawler:
             finally:
                 for f in files:
                     f.writer = INLINE
+                    f.flush_each = True
         self.stats["dns_lookups"] = self.resolver.lookups
         self.stats["fetch_seconds"] = round(time.perf_counter() - start, 3)
         return dict(self.stats)
@@ -278,18 +277,14 @@ class Crawler:
 
     # -- records -----------------------------------------------------------------------------
     async def _archive(self, ex: Exchange, u: URL) -> RecordRef:
-        target = u.raw_path_qs or "/"
-        if len(ex.body) < ENCODE_INLINE_BYTES:  # a thread hand-off costs more than compressing a small page
-            data, record_id = self.archive.encode(ex, target)
-        else:
-            loop = asyncio.get_running_loop()
-            data, record_id = await loop.run_in_executor(self._encoder, self.archive.encode, ex, target)
+        """Queue the exchange's records: encoding (gzip, SHA-1) and writing happen on the writer's thread;
+        the returned ref is filled there, before any journal entry that names it is serialized."""
         await self.writer.wait_below()
-        return self.archive.append(data, record_id)
+        return self.archive.write(ex, u.raw_path_qs or "/")
 
     def _vouch(self, ref: RecordRef) -> None:
         """Journal records that belong to no finished row yet (robots.txt, a hop, a retried attempt)."""
-        self.journal.append({"warc_file": ref.file, "warc_end": ref.end})
+        self.journal.append({}, ref, offset=False)
 
     def _finish(self, item: Item, error: str | None, ex: Exchange | None = None, ref: RecordRef | None = None,
                 detail: str = "") -> None:
@@ -300,7 +295,4 @@ class Crawler:
             "body_bytes": len(ex.body) if ex and ref else 0, "wire_bytes": ex.wire_bytes if ex else 0,
             "truncated": bool(ex and ref and ex.truncated), "detail": detail or (ex.detail if ex else ""),
         }
-        if ref is not None:
-            entry.update(warc_file=ref.file, warc_offset=ref.offset, warc_record_id=ref.record_id,
-                         warc_end=ref.end)
-        self.journal.append(entry)
+        self.journal.append(entry, ref)

@@ -2,10 +2,10 @@
 
 On a busy or virtual disk a ``write()`` into the page cache can block for tens of milliseconds (ext4
 waits on pages under writeback); done on the event loop, every such wait stalls all connections. The
-WARC archive and the journal therefore compute offsets on the loop and hand the bytes
-to one ``BackgroundWriter`` thread: one thread keeps the order (a journal line is written after the
-records it vouches for), and a kill loses at most a tail of queued writes, which the journal never
-vouched for. ``InlineWriter`` does the same synchronously (recovery, tests, reading back).
+WARC archive (encoding, offsets and bytes) and the journal therefore hand their work to one
+``BackgroundWriter`` thread: one thread keeps the order (a journal line is serialized and written after
+the records it vouches for; files flush once per batch, the archive before the journal), and a kill
+loses at most a tail of queued writes, which the journal never vouched for. ``InlineWriter`` does the same synchronously (recovery, tests, reading back).
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ class BackgroundWriter:
         self._error: BaseException | None = None
         self._batch: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self._batch_size = 0
+        # run on the writer's thread after each batch, in order (the files flush once per batch; the
+        # archive's hook comes before the journal's, so a journal line never reaches the OS before its records)
+        self.after_batch: list[Callable[[], None]] = []
 
     def submit(self, fn: Callable[..., Any], *args: Any, size: int = 0) -> None:
         """Run ``fn(*args)`` after everything submitted before; ``size`` counts towards the backlog."""
@@ -64,7 +67,7 @@ class BackgroundWriter:
         self._batch, self._batch_size = [], 0
         with self._lock:
             self._pending += size
-        self._pool.submit(_run, batch).add_done_callback(lambda fut: self._done(fut, size))
+        self._pool.submit(_run, batch, self.after_batch).add_done_callback(lambda fut: self._done(fut, size))
 
     def _done(self, fut: Future, size: int) -> None:
         with self._lock:
@@ -88,6 +91,8 @@ class BackgroundWriter:
             raise self._error
 
 
-def _run(batch: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+def _run(batch: list[tuple[Callable[..., Any], tuple[Any, ...]]], after: list[Callable[[], None]]) -> None:
     for fn, args in batch:
         fn(*args)
+    for fn in after:
+        fn()
