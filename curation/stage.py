@@ -110,6 +110,8 @@ def _drops(rejected: pa.Table) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     if rejected is None or rejected.num_rows == 0:
         return out
+    # Only the columns the funnel measures: filtering whole records per reason would copy them all.
+    rejected = rejected.select([c for c in (REASON, "text", "html") if c in rejected.column_names])
     reasons = rejected.column(REASON)
     for reason in pc.unique(reasons).to_pylist():
         part = rejected.filter(pc.equal(reasons, reason)) if reason is not None else rejected.filter(
