@@ -20,7 +20,7 @@ def _cmd_run(args: argparse.Namespace) -> None:
     cfg = load_pipeline(args.pipeline)
     runner = Runner(cfg, args.run_dir, Path(args.pipeline))
     runner.run(RunOptions(workers=args.workers, force=args.force, from_stage=args.from_stage,
-                          until_stage=args.until_stage, progress=_progress(args)))
+                          until_stage=args.until_stage, progress=_progress(args), executor=args.executor))
     print(format_report(build_report(runner.run_dir)))
     print(f"\nrun directory: {runner.run_dir}  (data card: {runner.run_dir / 'data_card.md'})")
 
@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("pipeline", help="pipeline YAML, e.g. pipelines/demo.yaml")
     r.add_argument("--run-dir", help="default: the YAML's run_dir, else runs/<name>")
     r.add_argument("--workers", type=int, help="parallel shard workers (default: executor.workers, else cores)")
+    r.add_argument("--executor", choices=["local", "ray"], help="override the pipeline's executor.type")
     r.add_argument("--force", nargs="?", const="all", metavar="STAGE",
                    help="redo STAGE and every later stage (no STAGE: every stage in the --from/--until range)")
     r.add_argument("--from", dest="from_stage", metavar="STAGE", help="start at STAGE (earlier ones must be done)")

@@ -71,6 +71,7 @@ class RunOptions:
     from_stage: str | None = None
     until_stage: str | None = None
     progress: bool = True
+    executor: str | None = None  # overrides the pipeline's executor.type
 
 
 class Runner:
@@ -107,7 +108,7 @@ class Runner:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         _write_yaml(self.run_dir / "config.yaml", self.cfg.resolved())
 
-        executor = make_executor(self.cfg.executor, opts.workers)
+        executor = make_executor(self.cfg.executor, opts.workers, opts.executor)
         upstream: str | None = None
         try:
             for i in range(n):

@@ -8,7 +8,13 @@ from curation.executors.base import Executor
 from curation.executors.local import LocalExecutor
 
 
-def make_executor(cfg: ExecutorConfig, workers: int | None = None) -> Executor:
-    if cfg.type == "local":
+def make_executor(cfg: ExecutorConfig, workers: int | None = None, kind: str | None = None) -> Executor:
+    """The executor the config names (``kind`` overrides it, as `curate run --executor`)."""
+    kind = kind or cfg.type
+    if kind == "local":
         return LocalExecutor(workers or cfg.workers)
-    raise UserError(f"executor.type: {cfg.type!r} is not available in this version; use `local`")
+    if kind == "ray":
+        from curation.executors.ray import RayExecutor
+
+        return RayExecutor(cfg.address, workers or cfg.workers)
+    raise UserError(f"executor.type: {kind!r} is not an executor; use `local` or `ray`")
