@@ -39,11 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tokenizers import Tokenizer  # noqa: E402
 
-from curation.config import parse_pipeline  # noqa: E402
 from curation.executors.local import LocalExecutor  # noqa: E402
-from curation.registry import get_stage_class  # noqa: E402
-from curation.shards import iter_batches, list_shards, read_json, write_json, write_table  # noqa: E402
-from curation.stage import Stage, StageContext  # noqa: E402
+from curation.runner import run_phases
+from curation.shards import iter_batches, list_shards, read_json, write_table  # noqa: E402
+from curation.stage import Stage  # noqa: E402
+from curation.testing import make_stage
 from curation.tokens.bpe import train_bpe  # noqa: E402
 from curation.tokens.split import small_corpus_threshold, split_hashes, validation_threshold  # noqa: E402
 
@@ -79,23 +79,12 @@ def make_corpus(folder: Path, mb: float, seed: int = 0) -> int:
 
 
 def build(run: Path, stage_type: str, params: dict, label: str, prev: str) -> Stage:
-    spec = parse_pipeline({"name": "b", "stages": [{"stage": stage_type, **params}]}).stages[0]
-    stage = get_stage_class(spec.type)(spec.config, StageContext(run, run / label, run / prev, label))
-    stage.ctx.stage_dir.mkdir(parents=True, exist_ok=True)
-    write_json(stage.ctx.stage_dir / "fingerprint.json", {"inputs": stage.input_fingerprint()})
-    return stage
+    return make_stage(stage_type, run, run / prev, label, **params)
 
 
 def drive(stage: Stage, executor: LocalExecutor | None = None) -> None:
     """All phases of a stage: in this process, or on a (warm) process pool as ``curate run`` does."""
-    stage.prepare()
-    for phase in stage.phases():
-        if executor is None:
-            for key in stage.task_keys(phase):
-                stage.run_task(phase, key)
-        else:
-            executor.run(stage, phase, stage.task_keys(phase), lambda summary: None)
-    stage.finalize()
+    run_phases(stage, executor)
 
 
 def texts_of(folder: Path, validation: float | None = None) -> list[str]:

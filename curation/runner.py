@@ -13,6 +13,7 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,19 +156,12 @@ class Runner:
         write_json(fp_path, fp)
 
         stage_start = time.perf_counter()
-        stage.prepare()
-        ran_tasks = 0
-        for phase in stage.phases():
-            keys = stage.task_keys(phase)
-            todo = [k for k in keys if not stage.task_done(phase, k)]
-            ran_tasks += len(todo)
+
+        def bar(phase: str, total: int, done: int) -> _Progress:
             desc = stage.ctx.label if len(stage.phases()) == 1 else f"{stage.ctx.label} [{phase}]"
-            progress = _Progress(desc, len(keys), len(keys) - len(todo), opts.progress)
-            try:
-                executor.run(stage, phase, todo, progress.update)
-            finally:
-                progress.close()
-        stage.finalize()
+            return _Progress(desc, total, done, opts.progress)
+
+        ran_tasks = run_phases(stage, executor, bar)
         timing_path = d / "timing.json"
         timing = read_json(timing_path) if timing_path.exists() else {"wall_seconds": 0.0, "runs": 0}
         if ran_tasks or not timing["runs"]:
@@ -178,6 +172,39 @@ class Runner:
         if not opts.progress:  # a log line per stage where there is no progress bar (CI, pipes)
             print(f"{stage.ctx.label}: {ran_tasks} task(s) run, {timing['wall_seconds']:.1f}s", file=sys.stderr)
         return fp["fingerprint"]
+
+
+def run_phases(stage: Stage, executor: Executor | None = None,
+               progress: Callable[[str, int, int], _Progress] | None = None) -> int:
+    """Prepare the stage, run every phase's unfinished tasks, finalize; returns the tasks run.
+
+    The one loop behind ``curate run`` (which adds fingerprints, timing and the report around it), also
+    used to drive a single stage in tests and benchmarks. Without an executor, tasks run in this process.
+    ``progress(phase, total, done)`` makes a progress bar per phase.
+    """
+    stage.prepare()
+    ran = 0
+    for phase in stage.phases():
+        keys = stage.task_keys(phase)
+        todo = [k for k in keys if not stage.task_done(phase, k)]
+        ran += len(todo)
+        bar = progress(phase, len(keys), len(keys) - len(todo)) if progress else None
+        on_done = bar.update if bar else _ignore
+        try:
+            if executor is None:
+                for key in todo:
+                    on_done(stage.run_task(phase, key))
+            else:
+                executor.run(stage, phase, todo, on_done)
+        finally:
+            if bar:
+                bar.close()
+    stage.finalize()
+    return ran
+
+
+def _ignore(summary: dict[str, Any]) -> None:
+    pass
 
 
 class _Progress:

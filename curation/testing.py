@@ -1,13 +1,22 @@
-"""Small real inputs for tests and benchmarks: WARC files and HTML pages, written deterministically."""
+"""Small real inputs and stage drivers for tests and benchmarks: WARC files, HTML pages, input shards."""
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import pyarrow as pa
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
+
+from curation.config import parse_pipeline
+from curation.executors.local import LocalExecutor
+from curation.registry import get_stage_class
+from curation.runner import run_phases
+from curation.shards import write_json, write_table
+from curation.stage import Stage, StageContext
 
 ARTICLE = (
     "<html><head><title>{title}</title></head><body>"
@@ -53,3 +62,31 @@ def write_warc(path: Path, pages: Sequence[Page], *, truncate_last: bool = False
     return path
 
 
+
+
+def write_shards(folder: Path, table: pa.Table, shards: int = 1) -> Path:
+    """Split ``table`` into ``shards`` input shards ``folder/part-i.arrow`` (as a previous stage would)."""
+    size = -(-table.num_rows // shards)
+    for i in range(shards):
+        write_table(folder / f"part-{i:05d}.arrow", table.slice(i * size, size))
+    return folder
+
+
+def make_stage(stage_type: str, run_dir: Path, input_dir: Path, label: str, **params: Any) -> Stage:
+    """A stage configured as a pipeline YAML entry would be (validated), bound as the runner binds it:
+    its folder created and its fingerprint written."""
+    spec = parse_pipeline({"name": "t", "stages": [{"stage": stage_type, **params}]}).stages[0]
+    stage = get_stage_class(spec.type)(spec.config, StageContext(run_dir, run_dir / label, input_dir, label))
+    stage.ctx.stage_dir.mkdir(parents=True, exist_ok=True)
+    write_json(stage.ctx.stage_dir / "fingerprint.json", {"inputs": stage.input_fingerprint()})
+    return stage
+
+
+def run_stage(stage: Stage, workers: int = 1) -> Stage:
+    """Every phase of one stage, as ``curate run`` drives it (in this process with one worker)."""
+    executor = LocalExecutor(workers)
+    try:
+        run_phases(stage, executor)
+    finally:
+        executor.close()
+    return stage

@@ -3,33 +3,21 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from curation.config import parse_pipeline
 from curation.dedup.inspect import format_clusters
 from curation.errors import UserError
-from curation.registry import get_stage_class
-from curation.shards import write_table
-from curation.stage import StageContext
+from curation.testing import make_stage, run_stage, write_shards
 
 BASE = ("the lighthouse keeper wrote down every ship that passed the point in a small blue notebook "
         "and read the list aloud to the gulls each evening before he climbed the stairs to light the lamp")
 
 
 def write_input(run_dir: Path, table: pa.Table, shards: int) -> None:
-    size = -(-table.num_rows // shards)
-    for i in range(shards):
-        write_table(run_dir / "01-input" / f"part-{i:05d}.arrow", table.slice(i * size, size))
+    write_shards(run_dir / "01-input", table, shards)
 
 
 def dedup_run(stage_type: str, params: dict, run_dir: Path) -> None:
     """Every phase of the stage in this process, as the runner does with one worker."""
-    spec = parse_pipeline({"name": "t", "stages": [{"stage": stage_type, **params}]}).stages[0]
-    ctx = StageContext(run_dir, run_dir / "02-dedup", run_dir / "01-input", "02-dedup")
-    stage = get_stage_class(spec.type)(spec.config, ctx)
-    stage.prepare()
-    for phase in stage.phases():
-        for key in stage.task_keys(phase):
-            stage.run_task(phase, key)
-    stage.finalize()
+    run_stage(make_stage(stage_type, run_dir, run_dir / "01-input", "02-dedup", **params))
 
 
 def _table() -> pa.Table:

@@ -7,32 +7,18 @@ import pytest
 from curation.config import parse_pipeline
 from curation.dedup.synthetic import make_corpus
 from curation.errors import UserError
-from curation.executors.local import LocalExecutor
 from curation.registry import get_stage_class
-from curation.shards import list_shards, read_json, read_table, write_table
+from curation.shards import list_shards, read_json, read_table
 from curation.stage import Stage, StageContext
+from curation.testing import make_stage, run_stage, write_shards
 
 
 def _write_input(run_dir: Path, table: pa.Table, shards: int = 1) -> None:
-    size = -(-table.num_rows // shards)
-    for i in range(shards):
-        write_table(run_dir / "01-input" / f"part-{i:05d}.arrow", table.slice(i * size, size))
+    write_shards(run_dir / "01-input", table, shards)
 
 
 def _run(run_dir: Path, workers: int = 1, **params) -> Stage:
-    spec = parse_pipeline({"name": "t", "stages": [{"stage": "exact_dedup", **params}]}).stages[0]
-    ctx = StageContext(run_dir, run_dir / "02-dedup", run_dir / "01-input", "02-dedup")
-    stage = get_stage_class(spec.type)(spec.config, ctx)
-    executor = LocalExecutor(workers)
-    try:
-        stage.prepare()
-        for phase in stage.phases():
-            executor.run(stage, phase, [k for k in stage.task_keys(phase) if not stage.task_done(phase, k)],
-                         lambda summary: None)
-        stage.finalize()
-    finally:
-        executor.close()
-    return stage
+    return run_stage(make_stage("exact_dedup", run_dir, run_dir / "01-input", "02-dedup", **params), workers)
 
 
 def _outputs(run_dir: Path) -> tuple[pa.Table, pa.Table | None]:

@@ -11,8 +11,9 @@ from curation.config import parse_pipeline
 from curation.errors import UserError
 from curation.registry import get_stage_class
 from curation.runner import Runner, RunOptions
-from curation.shards import open_shard, read_json, write_json, write_table
+from curation.shards import open_shard, read_json, write_table
 from curation.stage import Stage, StageContext
+from curation.testing import make_stage, run_stage
 from curation.tokens.files import corpus_encoder
 from curation.tokens.manifest import read_manifest
 
@@ -30,17 +31,7 @@ def _docs(n: int, offset: int = 0, long_every: int = 0) -> pa.Table:
 
 def _drive(run: Path, stage_type: str, params: dict, label: str, prev: str) -> Stage:
     """Every phase of one stage, in order, as the runner drives it (fingerprint included)."""
-    spec = parse_pipeline({"name": "t", "stages": [{"stage": stage_type, **params}]}).stages[0]
-    stage = get_stage_class(spec.type)(spec.config, StageContext(run, run / label, run / prev, label))
-    stage.ctx.stage_dir.mkdir(parents=True, exist_ok=True)
-    write_json(stage.ctx.stage_dir / "fingerprint.json", {"inputs": stage.input_fingerprint()})
-    stage.prepare()
-    for phase in stage.phases():
-        for key in stage.task_keys(phase):
-            if not stage.task_done(phase, key):
-                stage.run_task(phase, key)
-    stage.finalize()
-    return stage
+    return run_stage(make_stage(stage_type, run, run / prev, label, **params))
 
 
 def _pack(run: Path, *tables: pa.Table, train: bool = True, **params) -> dict:

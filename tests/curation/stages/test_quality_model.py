@@ -18,6 +18,7 @@ from curation.stages.quality_model import (
     pareto_keep,
     top_fraction_threshold,
 )
+from curation.testing import run_stage
 
 PROSE = ["the", "committee", "studied", "river", "history", "of", "a", "village", "and", "published", "careful",
          "report", "on", "its", "library", "which", "scholars", "describe", "as", "remarkable", "museum"]
@@ -56,10 +57,7 @@ def run(tmp_path: Path, shards: list[list[str | None]], **cfg) -> tuple[pa.Table
     """Run every phase of the stage the way the runner does; returns all kept and all rejected records."""
     write_input(tmp_path, shards)
     stage = QualityModel(QualityModelConfig(**cfg), StageContext(tmp_path, tmp_path / "q", tmp_path / "in", "04-q"))
-    stage.prepare()
-    for phase in stage.phases():
-        for key in stage.task_keys(phase):
-            stage.run_task(phase, key)
+    run_stage(stage)
     keys = stage.task_keys(stage.phases()[-1])
     kept = pa.concat_tables([read_table(tmp_path / "q" / f"{k}.arrow") for k in keys])
     rejected = [tmp_path / "q" / "rejected" / f"{k}.arrow" for k in keys]

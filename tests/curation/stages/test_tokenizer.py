@@ -6,9 +6,9 @@ import pytest
 
 from curation.config import parse_pipeline
 from curation.errors import UserError
-from curation.registry import get_stage_class
-from curation.shards import read_json, write_json, write_table
-from curation.stage import Stage, StageContext
+from curation.shards import read_json, write_table
+from curation.stage import Stage
+from curation.testing import make_stage, run_stage
 from curation.tokens.split import is_validation, split_hashes
 
 WORDS = ["garden", "river", "morning", "window", "kettle", "bicycle", "mountain", "letter", "candle", "harbor", "village", "orchard"]
@@ -28,17 +28,7 @@ def _input(run: Path, *tables: pa.Table) -> Path:
 
 def drive(run: Path, stage_type: str, params: dict, label: str = "02-tokenizer", prev: str = "01-input") -> Stage:
     """Every phase of one stage, in order, as the runner drives it (fingerprint included)."""
-    spec = parse_pipeline({"name": "t", "stages": [{"stage": stage_type, **params}]}).stages[0]
-    stage = get_stage_class(spec.type)(spec.config, StageContext(run, run / label, run / prev, label))
-    stage.ctx.stage_dir.mkdir(parents=True, exist_ok=True)
-    write_json(stage.ctx.stage_dir / "fingerprint.json", {"inputs": stage.input_fingerprint()})
-    stage.prepare()
-    for phase in stage.phases():
-        for key in stage.task_keys(phase):
-            if not stage.task_done(phase, key):
-                stage.run_task(phase, key)
-    stage.finalize()
-    return stage
+    return run_stage(make_stage(stage_type, run, run / prev, label, **params))
 
 
 SMALL = {"vocab_size": 400, "sentinels": 3, "validation_fraction": 0.1}
