@@ -8,9 +8,6 @@ from pathlib import Path
 
 from curation.errors import ShardError, UserError
 
-DEMO_DATA = Path("data/mini-web")
-DEMO_PIPELINE = Path("pipelines/demo.yaml")
-
 
 def _cmd_run(args: argparse.Namespace) -> None:
     from curation.config import load_pipeline

@@ -123,7 +123,7 @@ class Runner:
                 if i > last:
                     break
                 forced = force_from is not None and i >= force_from
-                upstream = self._run_stage(stage, upstream, forced, executor, opts)
+                upstream = self._run_stage(self.cfg.stages[i], stage, upstream, forced, executor, opts)
             if (self.run_dir / "tokenizer" / "tokenizer.json").exists():
                 # The funnel in tokens: every stage's kept and rejected text, counted with the run's
                 # own tokenizer (cached per shard by tokenizer hash, so a rerun counts nothing again).
@@ -136,18 +136,17 @@ class Runner:
 
         write_run_report(self.run_dir)
 
-    def _run_stage(self, stage: Stage, upstream: str | None, forced: bool, executor: Executor,
+    def _run_stage(self, spec: StageSpec, stage: Stage, upstream: str | None, forced: bool, executor: Executor,
                    opts: RunOptions) -> str:
         d = stage.ctx.stage_dir
-        spec_index = int(stage.ctx.label.split("-", 1)[0]) - 1
-        fp = _fingerprint(self.cfg.stages[spec_index], upstream, stage.input_fingerprint())
+        fp = _fingerprint(spec, upstream, stage.input_fingerprint())
         fp_path = d / "fingerprint.json"
         if d.exists() and fp_path.exists() and not forced:
             old = read_json(fp_path)
             if old["fingerprint"] != fp["fingerprint"]:
                 raise UserError(
                     f"stage {stage.ctx.label} was run with a different setup ({_config_diff(old, fp)}); "
-                    f"redo it and every later stage with `--force {self.cfg.stages[spec_index].label}`, "
+                    f"redo it and every later stage with `--force {spec.label}`, "
                     "or use another --run-dir")
         if forced and d.exists():
             shutil.rmtree(d)

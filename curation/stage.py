@@ -193,17 +193,17 @@ class Stage:
 
     # -- the writer of kept/rejected shards and stats ---------------------------------------
     def write_outputs(self, key: str, outcomes: Iterator[Outcome], input_desc: str, *,
-                      kept_path: Path | None | bool = True, counts_in: bool = True,
+                      write_kept: bool = True, counts_in: bool = True,
                       counts_out: bool = True) -> dict[str, Any]:
         """Write kept and rejected shards and then the stats file, atomically, for one task.
 
-        ``kept_path=None`` means the stage stores kept records itself (e.g. into partitions) and
+        ``write_kept=False`` means the stage stores kept records itself (e.g. into partitions) and
         only rejected ones and the counts are written here. Raises if records were lost: a stage
         must account for every record it was given.
         """
         d = self.ctx.stage_dir
         start = time.perf_counter()
-        kept_w = ShardWriter(d / f"{key}.arrow") if kept_path is True else None
+        kept_w = ShardWriter(d / f"{key}.arrow") if write_kept else None
         rej_w = ShardWriter(d / "rejected" / f"{key}.arrow")
         m_in, m_out, changed = Measure(), Measure(), 0
         drops: dict[str, dict[str, int]] = {}
@@ -231,7 +231,8 @@ class Stage:
                 if rej is not None:
                     rej_w.write(rej)
             if kept_w is not None:
-                kept_w.commit(self.empty_schema())
+                # only a shard that received no table at all needs the schema worked out
+                kept_w.commit(self.empty_schema() if kept_w.schema is None else None)
             if rej_w.rows:
                 rej_w.commit()
         except BaseException:

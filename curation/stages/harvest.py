@@ -144,7 +144,7 @@ class Harvest(SourceStage):
         path = self._files()[index]
         writer = PartitionWriter(self.ctx.stage_dir / "_work" / "map", index, self.config.partitions, POST_OUT_SCHEMA)
         try:
-            stats = self.write_outputs(key, self._map(path, writer), path, kept_path=None, counts_out=False)
+            stats = self.write_outputs(key, self._map(path, writer), path, write_kept=False, counts_out=False)
         except BaseException:
             writer.abort()
             raise

@@ -319,7 +319,7 @@ class Pack(Stage):
 
     def write_outputs(self, key: str, outcomes: Iterator[Outcome], input_desc: str, **kwargs: Any) -> dict[str, Any]:
         # kept documents live on as packed rows; only rejected records and counts are written here
-        return super().write_outputs(key, outcomes, input_desc, kept_path=None)
+        return super().write_outputs(key, outcomes, input_desc, write_kept=False)
 
 
 def _chunk(column: pa.ChunkedArray) -> pa.Array:

@@ -254,7 +254,7 @@ class TokenizerStage(Stage):
 
     def write_outputs(self, key: str, outcomes: Iterator[Outcome], input_desc: str, **kwargs: Any) -> dict[str, Any]:
         # the kept shard is the hard link made in produce(); only counts are written here
-        return super().write_outputs(key, outcomes, input_desc, kept_path=None)
+        return super().write_outputs(key, outcomes, input_desc, write_kept=False)
 
 
 def _cumsum(values: list[int]) -> Iterator[int]:
