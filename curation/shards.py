@@ -125,23 +125,40 @@ def write_table(path: str | os.PathLike, table: pa.Table) -> None:
     w.commit()
 
 
-def open_shard(path: str | os.PathLike) -> pa.ipc.RecordBatchStreamReader:
+_UNREADABLE = "unreadable shard ({}); rerun the stage that wrote it with --force STAGE"
+
+
+class ShardReader:
+    """A memory-mapped shard whose read errors (a truncated or corrupt file) raise ``ShardError``
+    naming it, whether they surface when the file is opened, iterated or read whole."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = path
+        try:
+            self._reader = pa.ipc.open_stream(pa.memory_map(str(path), "r"))
+        except FileNotFoundError as e:
+            raise ShardError(f"{path}: shard not found") from e
+        except (pa.ArrowInvalid, OSError) as e:
+            raise ShardError(f"{path}: {_UNREADABLE.format(e)}") from e
+        self.schema = self._reader.schema
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from self._reader
+        except (pa.ArrowInvalid, OSError) as e:
+            raise ShardError(f"{self.path}: {_UNREADABLE.format(e)}") from e
+
+    def read_all(self) -> pa.Table:
+        return pa.Table.from_batches(list(self), schema=self.schema)
+
+
+def open_shard(path: str | os.PathLike) -> ShardReader:
     """Open a shard memory-mapped; a missing or unreadable file raises ``ShardError`` naming it."""
-    try:
-        return pa.ipc.open_stream(pa.memory_map(str(path), "r"))
-    except FileNotFoundError as e:
-        raise ShardError(f"{path}: shard not found") from e
-    except (pa.ArrowInvalid, OSError) as e:
-        raise ShardError(
-            f"{path}: unreadable shard ({e}); rerun the stage that wrote it with --force STAGE"
-        ) from e
+    return ShardReader(path)
 
 
 def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pa.Table:
-    try:
-        table = open_shard(path).read_all()
-    except pa.ArrowInvalid as e:
-        raise ShardError(f"{path}: unreadable shard ({e}); rerun the stage that wrote it with --force STAGE") from e
+    table = open_shard(path).read_all()
     return table.select(columns) if columns else table
 
 
@@ -149,18 +166,15 @@ def iter_batches(path: str | os.PathLike, batch_size: int) -> Iterator[pa.Table]
     """Yield tables of at most ``batch_size`` rows; batch boundaries depend only on the file."""
     buffered: list[pa.RecordBatch] = []
     n = 0
-    try:
-        for batch in open_shard(path):
-            while batch.num_rows:
-                take = min(batch_size - n, batch.num_rows)
-                buffered.append(batch.slice(0, take))
-                batch = batch.slice(take)
-                n += take
-                if n == batch_size:
-                    yield pa.Table.from_batches(buffered)
-                    buffered, n = [], 0
-    except pa.ArrowInvalid as e:
-        raise ShardError(f"{path}: unreadable shard ({e}); rerun the stage that wrote it with --force STAGE") from e
+    for batch in open_shard(path):
+        while batch.num_rows:
+            take = min(batch_size - n, batch.num_rows)
+            buffered.append(batch.slice(0, take))
+            batch = batch.slice(take)
+            n += take
+            if n == batch_size:
+                yield pa.Table.from_batches(buffered)
+                buffered, n = [], 0
     if n:
         yield pa.Table.from_batches(buffered)
 

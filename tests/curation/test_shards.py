@@ -72,3 +72,16 @@ def test_unreadable_shard_names_the_file(tmp_path: Path):
     bad.write_bytes(b"not arrow at all")
     with pytest.raises(ShardError, match="part-00000.arrow: unreadable shard"):
         read_table(bad)
+
+
+def test_truncated_shard_names_the_file_when_iterated(tmp_path: Path):
+    path = tmp_path / "part-00000.arrow"
+    w = ShardWriter(path)
+    for i in range(4):
+        w.write(pa.table({"text": [f"row {i} " * 2000] * 10}))
+    w.commit()
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ShardError, match="part-00000.arrow: unreadable shard"):
+        list(iter_batches(path, 5))
+    with pytest.raises(ShardError, match="part-00000.arrow: unreadable shard"):
+        read_table(path)
