@@ -42,7 +42,7 @@ class HarvestConfig(SourceConfig):
     columns: ColumnMap = Field(default_factory=ColumnMap,
                                description="Column names of generic dumps (jsonl, csv, parquet).")
     # WebText (Radford et al. 2019, section 2.2): outbound links of Reddit posts with at least 3 karma.
-    min_karma: int | None = Field(3, description="Minimum score; null: no karma rule.")
+    min_karma: int | None = Field(3, ge=0, description="Minimum score (WebText: 3); null: no karma rule.")
     # WebText: per submission. OpenWebText2 (Gao et al. 2020, the Pile): summed over a URL's submissions.
     karma_rule: Literal["per_submission", "summed"] = Field(
         "per_submission", description="Apply min_karma to each submission, or to the score summed over "

@@ -71,3 +71,8 @@ def test_missing_pipeline_file(tmp_path: Path):
 def test_checked_in_pipelines_validate():
     for path in sorted(Path(__file__).parents[2].joinpath("pipelines").glob("*.yaml")):
         load_pipeline(path)
+
+
+def test_negative_karma_threshold_is_refused():
+    raw = {"name": "t", "stages": [{"stage": "harvest", "inputs": ["x.zst"], "min_karma": -1}]}
+    assert _err(raw) == "p.yaml: stages[0].min_karma: must be >= 0"
