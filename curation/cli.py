@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from curation.errors import ShardError, UserError
+from curation.storage import as_path
 
 
 def _cmd_run(args: argparse.Namespace) -> None:
@@ -33,7 +34,7 @@ def _cmd_report(args: argparse.Namespace) -> None:
         from curation.whatif import format_what_if, what_if
 
         for expr in args.what_if:
-            print(format_what_if(what_if(Path(args.run_dir), expr)))
+            print(format_what_if(what_if(as_path(args.run_dir), expr)))
         return
     report = build_report(args.run_dir)
     print(report_json(report) if args.json else format_report(report))
@@ -44,8 +45,8 @@ def _cmd_inspect(args: argparse.Namespace) -> None:
         from curation.dedup.inspect import format_clusters
         from curation.inspect import find_stage
 
-        candidates = [d for d in _dedup_stages(Path(args.run_dir)) if args.stage in d.name]
-        stage = candidates[-1] if candidates else find_stage(Path(args.run_dir), args.stage)
+        candidates = [d for d in _dedup_stages(as_path(args.run_dir)) if args.stage in d.name]
+        stage = candidates[-1] if candidates else find_stage(as_path(args.run_dir), args.stage)
         print(format_clusters(stage, args.n, args.width))
         return
     from curation.inspect import inspect_stage

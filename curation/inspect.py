@@ -12,6 +12,7 @@ from curation.errors import UserError
 from curation.report import stage_folders
 from curation.shards import open_shard
 from curation.stage import REASON
+from curation.storage import as_path
 
 _LONG = {"text": 600, "html": 300}
 
@@ -82,7 +83,7 @@ def format_records(records: list[dict]) -> str:
 
 def inspect_stage(run_dir: str | Path, stage: str, rejected: bool = False, reason: str | None = None,
                   n: int = 5, seed: int = 0) -> str:
-    d = find_stage(Path(run_dir), stage)
+    d = find_stage(as_path(run_dir), stage)
     if reason is not None:
         rejected = True
     records, total = sample_records(d, rejected, reason, n, seed)

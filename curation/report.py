@@ -17,6 +17,7 @@ import yaml
 from curation.errors import UserError
 from curation.shards import read_json, write_json
 from curation.stage import merge_notes
+from curation.storage import as_path
 
 _ZERO = {"records": 0, "bytes": 0, "words": 0}
 
@@ -75,7 +76,7 @@ def _ratio(a: float, b: float) -> float | None:
 
 
 def build_report(run_dir: str | Path) -> dict[str, Any]:
-    run_dir = Path(run_dir)
+    run_dir = as_path(run_dir)
     if not run_dir.is_dir():
         raise UserError(f"{run_dir}: no such run directory")
     if not (run_dir / "config.yaml").exists():
@@ -172,7 +173,7 @@ def write_run_report(run_dir: str | Path) -> dict[str, Any]:
     """Write report.json, data_card.md and funnel.png into the run directory."""
     from curation.datacard import write_data_card
 
-    run_dir = Path(run_dir)
+    run_dir = as_path(run_dir)
     report = build_report(run_dir)
     write_json(run_dir / "report.json", report)
     write_data_card(run_dir, report)

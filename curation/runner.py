@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -28,6 +27,7 @@ from curation.executors.base import Executor
 from curation.registry import get_stage_class
 from curation.shards import read_json, remove_tmp_files, write_json
 from curation.stage import Stage, StageContext
+from curation.storage import as_path, rmtree
 
 
 def stage_folder(index: int, spec: StageSpec) -> str:
@@ -78,7 +78,7 @@ class RunOptions:
 class Runner:
     def __init__(self, cfg: PipelineConfig, run_dir: str | Path | None = None, config_path: Path | None = None):
         self.cfg = cfg
-        self.run_dir = Path(run_dir or cfg.run_dir)
+        self.run_dir = as_path(run_dir or cfg.run_dir)
         self.config_path = config_path
 
     def build(self, index: int) -> Stage:
@@ -148,8 +148,8 @@ class Runner:
                     f"stage {stage.ctx.label} was run with a different setup ({_config_diff(old, fp)}); "
                     f"redo it and every later stage with `--force {spec.label}`, "
                     "or use another --run-dir")
-        if forced and d.exists():
-            shutil.rmtree(d)
+        if forced:
+            rmtree(d)
         d.mkdir(parents=True, exist_ok=True)
         remove_tmp_files(d)
         write_json(fp_path, fp)

@@ -3,7 +3,9 @@
 Shards use the Arrow IPC *streaming* format, uncompressed: it is what ``datasets.Dataset.from_file``
 opens, and it memory-maps. Every file is written under a temporary name in the same folder and
 renamed into place, so a reader never sees half a file and a killed run leaves only ``.tmp-*``
-leftovers, which the runner removes before it resumes a stage.
+leftovers, which the runner removes before it resumes a stage. On object storage (``s3://`` run
+directories, see ``curation.storage``) the temporary file is local and is uploaded in one piece once
+complete: an object appears only when its upload finishes, so the same holds there.
 """
 
 from __future__ import annotations
@@ -19,19 +21,26 @@ from typing import Any
 import pyarrow as pa
 
 from curation.errors import ShardError
+from curation.storage import as_path, is_remote, local_tmp_dir, publish
 
 TMP_PREFIX = ".tmp-"
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it to ``path`` only if the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{uuid.uuid4().hex[:8]}")
+    """Yield a local temporary path; publish it as ``path`` only if the block succeeds.
+
+    Locally the temporary file lies beside ``path`` and is renamed; for a remote ``path`` it lies in
+    ``storage.local_tmp_dir()`` and is uploaded."""
+    path = as_path(path)
+    if is_remote(path):
+        tmp = local_tmp_dir() / f"{TMP_PREFIX}{path.name}.{uuid.uuid4().hex[:8]}"
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{uuid.uuid4().hex[:8]}")
     try:
         yield tmp
-        os.replace(tmp, path)
+        publish(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -44,12 +53,14 @@ def write_json(path: str | os.PathLike, obj: Any) -> None:
 
 
 def read_json(path: str | os.PathLike) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    return json.loads(as_path(path).read_text(encoding="utf-8"))
 
 
 def remove_tmp_files(folder: str | os.PathLike) -> int:
     """Delete the leftovers of interrupted writes below ``folder``; return how many there were."""
     n = 0
+    if is_remote(folder):
+        return 0  # temporary files are never uploaded: nothing half-written exists there
     folder = Path(folder)
     if folder.exists():
         for p in folder.rglob(f"{TMP_PREFIX}*"):
@@ -67,7 +78,7 @@ class ShardWriter:
     """
 
     def __init__(self, path: str | os.PathLike, schema: pa.Schema | None = None):
-        self.path = Path(path)
+        self.path = as_path(path)
         self.schema = schema
         self.rows = 0
         self._ctx: contextlib.AbstractContextManager | None = None
@@ -133,9 +144,12 @@ class ShardReader:
     naming it, whether they surface when the file is opened, iterated or read whole."""
 
     def __init__(self, path: str | os.PathLike):
-        self.path = path
+        self.path = path = as_path(path)
         try:
-            self._reader = pa.ipc.open_stream(pa.memory_map(str(path), "r"))
+            if is_remote(path):
+                self._reader = pa.ipc.open_stream(path.fs.open(path.path, "rb", block_size=8 << 20))
+            else:
+                self._reader = pa.ipc.open_stream(pa.memory_map(str(path), "r"))
         except FileNotFoundError as e:
             raise ShardError(f"{path}: shard not found") from e
         except (pa.ArrowInvalid, OSError) as e:
@@ -185,5 +199,5 @@ def shard_schema(path: str | os.PathLike) -> pa.Schema:
 
 def list_shards(folder: str | os.PathLike) -> list[str]:
     """Names (without ``.arrow``) of the finished shards in a stage folder, sorted."""
-    folder = Path(folder)
+    folder = as_path(folder)
     return sorted(p.stem for p in folder.glob("part-*.arrow"))

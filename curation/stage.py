@@ -17,8 +17,6 @@ Global stages (dedup, tokenizer training, packing) add phases before the last on
 
 from __future__ import annotations
 
-import glob
-import os
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -33,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from curation.errors import ShardError, UserError
 from curation.measure import Measure, measure
 from curation.shards import ShardWriter, iter_batches, list_shards, read_json, shard_schema, write_json
+from curation.storage import file_size, glob_files
 
 REASON = "drop_reason"
 SIGNAL = "drop_signal"
@@ -49,7 +48,8 @@ class StageConfig(BaseModel):
 
 @dataclass
 class StageContext:
-    """Where a stage reads and writes inside a run directory."""
+    """Where a stage reads and writes inside a run directory (a ``pathlib.Path``, or a ``UPath`` for a
+    run on object storage: see ``curation.storage``)."""
 
     run_dir: Path
     stage_dir: Path
@@ -328,8 +328,26 @@ class FilterStage(MapStage):
         return Outcome.split(table, reasons, signal, notes=notes)
 
 
+def expand_inputs(patterns: list[str], where: str) -> list[str]:
+    """The files the patterns name (paths, globs or URLs), in order, each once; a pattern matching
+    nothing is the user's mistake, reported with ``where`` (the config key)."""
+    files: list[str] = []
+    for pattern in patterns:
+        matches = glob_files(pattern)
+        if not matches:
+            raise UserError(f"{where}: no file matches {pattern!r} "
+                            "(paths are relative to the directory you run `curate` from)")
+        files.extend(m for m in matches if m not in files)
+    return files
+
+
+def input_sizes(files: list[str]) -> list[list]:
+    """``[[file, size], ...]``: what a source stage's fingerprint records of its input files."""
+    return [[f, file_size(f)] for f in files]
+
+
 class SourceConfig(StageConfig):
-    inputs: list[str] = Field(..., min_length=1, description="Files or glob patterns to read, in order.")
+    inputs: list[str] = Field(..., min_length=1, description="Files or glob patterns to read, in order: local paths or URLs (s3://bucket/dumps/*.zst).")
 
 
 class SourceStage(Stage):
@@ -338,18 +356,10 @@ class SourceStage(Stage):
     Config: ClassVar[type[StageConfig]] = SourceConfig
 
     def input_files(self) -> list[str]:
-        files: list[str] = []
-        for pattern in self.config.inputs:
-            matches = sorted(glob.glob(os.path.expanduser(pattern), recursive=True))
-            matches = [m for m in matches if os.path.isfile(m)]
-            if not matches:
-                raise UserError(f"{self.ctx.label}.inputs: no file matches {pattern!r} "
-                                "(paths are relative to the directory you run `curate` from)")
-            files.extend(m for m in matches if m not in files)
-        return files
+        return expand_inputs(self.config.inputs, f"{self.ctx.label}.inputs")
 
     def input_fingerprint(self) -> Any:
-        return [[f, os.path.getsize(f)] for f in self.input_files()]
+        return input_sizes(self.input_files())
 
     def task_keys(self, phase: str) -> list[str]:
         return [f"part-{i:05d}" for i in range(len(self._files()))]

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from curation.storage import open_input
+
 try:
     import brotli
 
@@ -82,7 +84,7 @@ def _looks_like_archive(fh: io.BufferedIOBase) -> bool:
 def iter_responses(path: str, max_body_bytes: int, errors: WarcReadErrors) -> Iterator[WarcResponse]:
     """Yield the HTTP responses of one WARC/ARC file (gzip per record, whole-file gzip or plain)."""
     try:
-        fh = open(path, "rb")  # noqa: SIM115 (closed in the finally below)
+        fh = open_input(path)
     except OSError as e:
         errors.add("unreadable_file", f"{path}: {e}")
         return

@@ -26,6 +26,7 @@ from curation.registry import get_stage_class
 from curation.runner import resolve_stage, stage_folder
 from curation.shards import iter_batches, list_shards
 from curation.stage import REASON, SIGNAL, FilterStage, StageContext
+from curation.storage import as_path
 
 _BATCH = 10_000
 
@@ -86,7 +87,7 @@ def _add(into: dict[str, dict[str, int]], reason: str, records: int, words: int)
 
 def what_if(run_dir: str | Path, expr: str) -> dict[str, Any]:
     """Kept records and words of one filter stage as run and with ``expr``'s settings."""
-    run_dir = Path(run_dir)
+    run_dir = as_path(run_dir)
     config_path = run_dir / "config.yaml"
     if not config_path.exists():
         raise UserError(f"{run_dir}: no config.yaml; give a run directory written by `curate run`")

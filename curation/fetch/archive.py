@@ -29,6 +29,7 @@ from pathlib import Path
 
 from curation.fetch.client import Exchange
 from curation.fetch.writer import INLINE
+from curation.storage import as_path, is_remote, is_url, open_input
 
 try:  # ISA-L's deflate (optional package `isal`): 4x less CPU than zlib's fastest level, smaller output
     from isal import isal_zlib as _deflate
@@ -252,7 +253,7 @@ class WarcReader:
     def __init__(self, run_dir: Path):
         self.run_dir = run_dir
         self._path: str | None = None
-        self._fd: int | None = None
+        self._fd: int | _RangeReader | None = None
 
     def read(self, file: str, offset: int, end: int | None = None) -> tuple[list[tuple[str, str]], bytes]:
         """(HTTP headers, body) of the response record at ``offset``. ``end`` (where the exchange's records
@@ -260,14 +261,18 @@ class WarcReader:
         read in 64 KiB pieces until the response's gzip member ends."""
         if file != self._path:
             self.close()
-            self._fd = os.open(self.run_dir / file, os.O_RDONLY)
+            target = as_path(file) if is_url(file) else self.run_dir / file
+            if is_remote(target):  # object storage: ranged reads through fsspec
+                self._fd = _RangeReader(open_input(target, 1 << 20))
+            else:
+                self._fd = os.open(target, os.O_RDONLY)
             self._path = file
         step = end - offset if end is not None and end > offset else 65536
         d = _deflate.decompressobj(16 + _deflate.MAX_WBITS)
         parts: list[bytes] = []
         pos = offset
         while not d.eof:
-            chunk = os.pread(self._fd, step, pos)
+            chunk = os.pread(self._fd, step, pos) if isinstance(self._fd, int) else self._fd.pread(step, pos)
             if not chunk:
                 raise EOFError(f"{file}: record at offset {offset} ends early")
             parts.append(d.decompress(chunk))
@@ -286,6 +291,23 @@ class WarcReader:
 
     def close(self) -> None:
         if self._fd is not None:
-            os.close(self._fd)
+            if isinstance(self._fd, int):
+                os.close(self._fd)
+            else:
+                self._fd.close()
             self._fd = None
             self._path = None
+
+
+class _RangeReader:
+    """``pread`` over a seekable file object (a remote WARC file)."""
+
+    def __init__(self, f):
+        self._f = f
+
+    def pread(self, n: int, pos: int) -> bytes:
+        self._f.seek(pos)
+        return self._f.read(n)
+
+    def close(self) -> None:
+        self._f.close()

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from warcio.archiveiterator import ArchiveIterator
 
+from curation.storage import open_input
 from curation.urls import normalize_url
 
 KEY, SEQ = "_key", "_seq"
@@ -78,7 +79,7 @@ class CaptureReader:
     def read(self, path: str, offset: int) -> tuple[str | None, bytes, bool]:
         if path != self._path:
             self.close()
-            self._fh, self._path = open(path, "rb"), path  # noqa: SIM115 (closed in close())
+            self._fh, self._path = open_input(path, 1 << 20), path
         self._fh.seek(offset)
         record = next(iter(ArchiveIterator(self._fh, arc2warc=True, ensure_http_headers=False)))
         if record.rec_type == "resource":

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from curation.ids import stable_hash64
 from curation.shards import atomic_path
+from curation.storage import as_path, is_remote, open_input
 
 
 def group_of(keys: Iterable[str], n: int) -> np.ndarray:
@@ -39,6 +40,7 @@ def read_group(paths: Iterable[str | os.PathLike], j: int) -> pa.Table | None:
     """Group ``j`` of every file, concatenated in the order of ``paths``; None without files."""
     parts = []
     for path in paths:
-        with pa.memory_map(str(path)) as source:
+        path = as_path(path)
+        with pa.memory_map(str(path)) if not is_remote(path) else open_input(path, 1 << 20) as source:
             parts.append(pa.Table.from_batches([pa.ipc.open_file(source).get_batch(j)]))
     return pa.concat_tables(parts, promote_options="default").combine_chunks() if parts else None

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from curation.harvest import jsonl, tabular
 from curation.harvest.posts import Parsed
 from curation.harvest.readers import READ_ERRORS, LineReader, open_dump
+from curation.storage import open_input
 
 FORMATS = ("auto", "pushshift", "hn", "jsonl", "csv", "parquet")
 
@@ -37,7 +38,7 @@ class ColumnMap(BaseModel):
 
 
 def detect(path: str) -> str:
-    with open(path, "rb") as f:
+    with open_input(path) as f:
         if f.read(4) == b"PAR1":
             return "parquet"
     first = b""

@@ -22,6 +22,8 @@ from typing import BinaryIO
 import numpy as np
 import zstandard
 
+from curation.storage import open_input
+
 # Pushshift / Arctic Shift dumps are compressed with `zstd --long=31`: a 2 GiB window.
 ZSTD_MAX_WINDOW = 2**31
 READ_SIZE = 2 << 20  # compressed bytes per read: ~10-20 MB of text per chunk at usual ratios
@@ -48,7 +50,7 @@ class TruncatedInput(EOFError):
 
 
 def sniff_compression(path: str) -> str:
-    with open(path, "rb") as f:
+    with open_input(path) as f:
         head = f.read(6)
     for magic, name in _MAGIC:
         if head.startswith(magic):
@@ -143,7 +145,7 @@ def read_ahead(chunks: Iterator[bytes], depth: int = READ_AHEAD) -> Iterator[byt
 def iter_chunks(path: str) -> Iterator[bytes]:
     """The decompressed bytes of ``path`` in large chunks, as the decompressor hands them over."""
     kind = sniff_compression(path)
-    with open(path, "rb") as raw:
+    with open_input(path) as raw:
         if kind == "plain":
             while chunk := raw.read(BLOCK_SIZE):
                 yield chunk
@@ -267,7 +269,7 @@ class LineReader:
     bytes_read: int = 0
 
     def __iter__(self) -> Iterator[LineBlock]:
-        with open(self.path, "rb"):  # a file that cannot be opened fails here, not as a "read error"
+        with open_input(self.path):  # a file that cannot be opened fails here, not as a "read error"
             pass
         line_no = 1
         tail: list[bytes] = []  # pieces of a line that started in an earlier chunk

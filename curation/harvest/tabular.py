@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 from curation.errors import UserError
 from curation.harvest.posts import MAX_PROBLEMS, TIME, Parsed, build_table, epoch_seconds, raw_text
 from curation.harvest.readers import open_dump
+from curation.storage import open_input
 
 ROWS_PER_BATCH = 65536
 _INT = r"^\s*[+-]?\d+(\.0*)?\s*$"
@@ -171,7 +172,7 @@ def _with_invalid_rows(parsed: Parsed | None, invalid: list[tuple[int, str]], so
 
 
 def read_parquet(path: str, columns: dict[str, str | None], source_file: str) -> Iterator[Parsed]:
-    pf = pq.ParquetFile(path)
+    pf = pq.ParquetFile(open_input(path))
     wanted = _check_columns(pf.schema_arrow.names, columns, path)
     row = 1
     for batch in pf.iter_batches(batch_size=ROWS_PER_BATCH, columns=wanted):

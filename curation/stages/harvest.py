@@ -32,6 +32,7 @@ from curation.harvest.posts import POST_OUT_SCHEMA
 from curation.harvest.rules import DROP_REASONS, PostRules, judge
 from curation.registry import register
 from curation.stage import REASON, SIGNAL, Outcome, SourceConfig, SourceStage, StageConfig
+from curation.storage import open_input
 
 MAP_PREFIX = "map-"
 
@@ -82,7 +83,7 @@ def _utc(t: datetime) -> datetime:
 
 def _file_digest(path: str) -> str:
     try:
-        with open(path, "rb") as f:
+        with open_input(path) as f:
             return hashlib.sha256(f.read()).hexdigest()
     except OSError:
         return "missing"

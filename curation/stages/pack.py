@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -35,6 +33,7 @@ from curation.errors import UserError
 from curation.registry import register
 from curation.shards import ShardWriter, iter_batches, list_shards, read_json, write_json
 from curation.stage import Outcome, Stage, StageConfig
+from curation.storage import is_remote, publish_dir, relpath, staging_dir
 from curation.tokens.files import (
     TOKENIZER_DIR,
     TRAINING_FILE,
@@ -210,44 +209,43 @@ class Pack(Stage):
         specials = special_ids(file, load_tokenizer(file, sha))
         dtype = ids_dtype(specials.vocab_size)
         plan = self._plan()
-        for old in self.ctx.run_dir.glob(f".tmp-{PACKED_DIR}-*"):  # left by a killed run
-            shutil.rmtree(old)
-        tmp = self.ctx.run_dir / f".tmp-{PACKED_DIR}-{uuid.uuid4().hex[:8]}"
-        buckets = self._work("pack") / "buckets"
-        shutil.rmtree(buckets, ignore_errors=True)
-        try:
-            packers, shufflers = {}, {}
-            for i, split in enumerate(SPLITS):
-                if cfg.mode == "concat":
-                    packers[split] = ConcatPacker(cfg.seq_len, specials.eos, specials.pad, dtype)
-                else:
-                    packers[split] = BestFitPacker(cfg.seq_len, specials.eos, specials.pad, dtype,
-                                                   cfg.best_fit_window_rows)
-                rows = math.ceil(plan.tokens[i] / cfg.seq_len)
-                shufflers[split] = RowShuffler(buckets, tmp, split, i, math.ceil(rows / cfg.rows_per_shard),
-                                               cfg.shuffle_seed, cfg.seq_len, dtype)
-            for path in self._work_files():
-                for t in iter_batches(path, cfg.batch_size):
-                    t = t.filter(pc.is_null(t.column("reason")))
-                    val = pc.less(t.column("split_hash"), pa.scalar(plan.threshold, pa.uint64()))
-                    for split, sel in (("train", pc.invert(val)), ("validation", val)):
-                        part = t.filter(sel)
-                        for rows in packers[split].add(_chunk(part.column("id")), _chunk(part.column("tokens"))):
-                            shufflers[split].add(rows)
-            splits = {}
-            for split in SPLITS:
-                for rows in packers[split].finish():
-                    shufflers[split].add(rows)
-                result = shufflers[split].finish()
-                st = packers[split].stats
-                splits[split] = {"rows": st.rows, "tokens": st.tokens, "documents": st.documents,
-                                 "padding_tokens": st.padding, "shards": result.shards}
-            write_json(tmp / MANIFEST, self._manifest(file, sha, specials, dtype, splits, plan))
-            self._swap_in(tmp)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp)
-            shutil.rmtree(buckets, ignore_errors=True)
+        if not is_remote(self.ctx.run_dir):
+            for old in self.ctx.run_dir.glob(f".tmp-{PACKED_DIR}-*"):  # left by a killed run
+                shutil.rmtree(old)
+        with staging_dir(self.packed_dir) as tmp:
+            # the shuffle buckets are scratch space: local, beside the folder being built
+            buckets = tmp.with_name(tmp.name + "-buckets")
+            try:
+                packers, shufflers = {}, {}
+                for i, split in enumerate(SPLITS):
+                    if cfg.mode == "concat":
+                        packers[split] = ConcatPacker(cfg.seq_len, specials.eos, specials.pad, dtype)
+                    else:
+                        packers[split] = BestFitPacker(cfg.seq_len, specials.eos, specials.pad, dtype,
+                                                       cfg.best_fit_window_rows)
+                    rows = math.ceil(plan.tokens[i] / cfg.seq_len)
+                    shufflers[split] = RowShuffler(buckets, tmp, split, i, math.ceil(rows / cfg.rows_per_shard),
+                                                   cfg.shuffle_seed, cfg.seq_len, dtype)
+                for path in self._work_files():
+                    for t in iter_batches(path, cfg.batch_size):
+                        t = t.filter(pc.is_null(t.column("reason")))
+                        val = pc.less(t.column("split_hash"), pa.scalar(plan.threshold, pa.uint64()))
+                        for split, sel in (("train", pc.invert(val)), ("validation", val)):
+                            part = t.filter(sel)
+                            for rows in packers[split].add(_chunk(part.column("id")), _chunk(part.column("tokens"))):
+                                shufflers[split].add(rows)
+                splits = {}
+                for split in SPLITS:
+                    for rows in packers[split].finish():
+                        shufflers[split].add(rows)
+                    result = shufflers[split].finish()
+                    st = packers[split].stats
+                    splits[split] = {"rows": st.rows, "tokens": st.tokens, "documents": st.documents,
+                                     "padding_tokens": st.padding, "shards": result.shards}
+                write_json(tmp / MANIFEST, self._manifest(file, sha, specials, dtype, splits, plan))
+                publish_dir(tmp, self.packed_dir)
+            finally:
+                shutil.rmtree(buckets, ignore_errors=True)
         write_json(self._work("pack") / "summary.json", {"splits": splits, "drops": plan.drops})
         return sum(s["documents"] for s in splits.values())
 
@@ -277,15 +275,6 @@ class Pack(Stage):
             "long_documents": plan.long_documents,
             "source": self.ctx.input_dir.name,
         }
-
-    def _swap_in(self, tmp: Path) -> None:
-        old = None
-        if self.packed_dir.exists():
-            old = self.ctx.run_dir / f".tmp-{PACKED_DIR}-old-{uuid.uuid4().hex[:8]}"
-            self.packed_dir.rename(old)
-        tmp.rename(self.packed_dir)
-        if old is not None:
-            shutil.rmtree(old)
 
     # -- count -------------------------------------------------------------------------------
     def produce(self, key: str) -> Iterator[Outcome]:
@@ -329,4 +318,4 @@ def _chunk(column: pa.ChunkedArray) -> pa.Array:
 
 
 def _relpath(file: Path, start: Path) -> str:
-    return os.path.relpath(file.resolve(), start.resolve())
+    return relpath(file, start)

@@ -11,9 +11,6 @@ of training; the compression figure (UTF-8 bytes per token) is measured on them.
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
@@ -28,6 +25,7 @@ from curation.errors import UserError
 from curation.registry import register
 from curation.shards import iter_batches, list_shards, open_shard, read_json, shard_schema
 from curation.stage import Outcome, Stage, StageConfig
+from curation.storage import link_file
 from curation.tokens.bpe import min_vocab_size, save_tokenizer_dir, train_bpe
 from curation.tokens.files import (
     TOKENIZER_DIR,
@@ -93,16 +91,6 @@ class TokenizerConfig(StageConfig):
                 "vocab_size {got} is too small for {n} special tokens + 256 byte tokens; use at least {need} "
                 "(or fewer `sentinels`)", {"got": self.vocab_size, "n": need - 256, "need": need})
         return self
-
-
-def _link(src: Path, dst: Path) -> None:
-    """Hard-link ``src`` to ``dst`` atomically (shards are never modified in place); copy if links fail."""
-    tmp = dst.with_name(f".tmp-{dst.name}.{uuid.uuid4().hex[:8]}")
-    try:
-        os.link(src, tmp)
-    except OSError:
-        shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
 
 
 @register
@@ -238,7 +226,7 @@ class TokenizerStage(Stage):
     # -- link -------------------------------------------------------------------------------
     def produce(self, key: str) -> Iterator[Outcome]:
         dst = self.ctx.stage_dir / f"{key}.arrow"
-        _link(self.ctx.input_dir / f"{key}.arrow", dst)
+        link_file(self.ctx.input_dir / f"{key}.arrow", dst)
         notes: dict[str, Any] = {}
         if key == self.task_keys("link")[0]:  # the stage's figures, once (notes add up over shards)
             t = read_json(self.out_dir / TRAINING_FILE)

@@ -17,9 +17,7 @@ another status (after the hop) as ``http_status``, with the status as the signal
 
 from __future__ import annotations
 
-import glob
 import json
-import os
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
@@ -45,7 +43,7 @@ from curation.fetch.pages import PAGE_FIELDS, add_page_columns, page_schema
 from curation.measure import measure
 from curation.registry import register
 from curation.shards import list_shards, read_json, read_table, shard_schema, write_json
-from curation.stage import Outcome, Stage, StageConfig
+from curation.stage import Outcome, Stage, StageConfig, expand_inputs, input_sizes
 from curation.stages.fetch import LINKS
 from curation.warc import WarcReadErrors, iter_responses
 
@@ -83,14 +81,7 @@ class WarcJoin(Stage):
         return list_shards(self.ctx.input_dir)
 
     def _expand(self) -> list[str]:
-        files: list[str] = []
-        for pattern in self.config.warcs:
-            matches = sorted(m for m in glob.glob(os.path.expanduser(pattern), recursive=True) if os.path.isfile(m))
-            if not matches:
-                raise UserError(f"{self.ctx.label}.warcs: no file matches {pattern!r} "
-                                "(paths are relative to the directory you run `curate` from)")
-            files.extend(m for m in matches if m not in files)
-        return files
+        return expand_inputs(self.config.warcs, f"{self.ctx.label}.warcs")
 
     def _warc_files(self) -> list[str]:
         listing = self.ctx.stage_dir / "inputs.json"
@@ -102,7 +93,7 @@ class WarcJoin(Stage):
             write_json(listing, self._expand())
 
     def input_fingerprint(self) -> Any:
-        return [[f, os.path.getsize(f)] for f in self._expand()]
+        return input_sizes(self._expand())
 
     def n_groups(self) -> int:
         return self.config.partitions or max(1, len(self._link_shards()))

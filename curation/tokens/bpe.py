@@ -13,15 +13,13 @@ version: v4 and v5 read the same keys).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 
+from curation.storage import publish_dir, staging_dir
 from curation.tokens.specials import SpecialTokens
 
 BYTE_ALPHABET = 256  # byte-level BPE starts from one token per byte
@@ -73,16 +71,8 @@ def transformers_config(specials: SpecialTokens) -> dict[str, Any]:
 
 def save_tokenizer_dir(tok: Tokenizer, specials: SpecialTokens, out_dir: Path,
                        extra_files: dict[str, Any] | None = None) -> None:
-    """Write the tokenizer folder atomically: a temporary folder beside it, then a rename.
-
-    A previous folder is moved aside first and removed after the swap, so a reader sees the old
-    folder, the new one, or (for the moment between two renames) none, never a mix.
-    """
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_dir.with_name(f".tmp-{out_dir.name}-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir()
-    try:
+    """Write the tokenizer folder in a temporary folder, then publish it (``storage.publish_dir``)."""
+    with staging_dir(out_dir) as tmp:
         tok.save(str(tmp / "tokenizer.json"), pretty=True)
         cfg = transformers_config(specials)
         _write(tmp / "tokenizer_config.json", cfg)
@@ -91,16 +81,7 @@ def save_tokenizer_dir(tok: Tokenizer, specials: SpecialTokens, out_dir: Path,
                | {"additional_special_tokens": cfg["additional_special_tokens"]})
         for name, obj in (extra_files or {}).items():
             _write(tmp / name, obj)
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".tmp-{out_dir.name}-old-{uuid.uuid4().hex[:8]}")
-            os.replace(out_dir, old)
-        os.replace(tmp, out_dir)
-        if old is not None:
-            shutil.rmtree(old)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        publish_dir(tmp, out_dir)
 
 
 def _write(path: Path, obj: Any) -> None:

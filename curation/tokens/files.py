@@ -21,6 +21,7 @@ from tokenizers import Tokenizer
 
 from curation.errors import UserError
 from curation.resources import cached
+from curation.storage import as_path, is_remote, open_input
 
 ENCODE_CHARS = 1 << 22  # text per encode_batch call: Encodings cost ~150 bytes per token until freed
 TOKENIZER_DIR = "tokenizer"  # RUN/tokenizer/
@@ -32,7 +33,7 @@ _ROLES = ("eos", "pad", "mask", "cls", "sep", "unk")
 
 def sha256_file(path: str | Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_input(path) as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -40,7 +41,7 @@ def sha256_file(path: str | Path) -> str:
 
 def resolve_tokenizer_file(path: str | Path, where: str) -> Path:
     """``path`` is a tokenizer folder or its ``tokenizer.json``; a missing one is the user's to fix."""
-    path = Path(path)
+    path = as_path(path)
     file = path / TOKENIZER_FILE if path.is_dir() else path
     if not file.is_file():
         raise UserError(f"{where}: no tokenizer at {file}; put a `tokenizer` stage earlier in the pipeline, "
@@ -50,7 +51,12 @@ def resolve_tokenizer_file(path: str | Path, where: str) -> Path:
 
 def load_tokenizer(file: str | Path, sha256: str) -> Tokenizer:
     """The full tokenizer (special tokens included), once per worker process."""
-    return cached(("tokenizer", str(file), sha256), lambda: Tokenizer.from_file(str(file)))
+    return cached(("tokenizer", str(file), sha256), lambda: _from_file(file))
+
+
+def _from_file(file: str | Path) -> Tokenizer:
+    file = as_path(file)
+    return Tokenizer.from_str(file.read_text(encoding="utf-8")) if is_remote(file) else Tokenizer.from_file(str(file))
 
 
 def corpus_encoder(tokenizer: Tokenizer) -> Tokenizer:
@@ -67,7 +73,7 @@ def corpus_encoder(tokenizer: Tokenizer) -> Tokenizer:
 
 def load_corpus_encoder(file: str | Path, sha256: str) -> Tokenizer:
     """The corpus encoder of a tokenizer file, once per worker process."""
-    return cached(("corpus-encoder", str(file), sha256), lambda: corpus_encoder(Tokenizer.from_file(str(file))))
+    return cached(("corpus-encoder", str(file), sha256), lambda: corpus_encoder(_from_file(file)))
 
 
 def encode_texts(encoder: Tokenizer, texts: list[str], dtype: str | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -33,6 +33,7 @@ from tokenizers import Tokenizer
 from curation.errors import UserError
 from curation.shards import iter_batches, read_json, shard_schema, write_json
 from curation.stage import REASON
+from curation.storage import as_path
 from curation.tokens.files import (
     TOKENIZER_DIR,
     TOKENIZER_FILE,
@@ -71,7 +72,7 @@ def _countable(stage_dir: Path, key: str) -> bool:
 
 def count_run_tokens(run_dir: Path, workers: int) -> None:
     """Count the tokens of every stage's kept and rejected text, per shard, in parallel; see the module."""
-    run_dir = Path(run_dir)
+    run_dir = as_path(run_dir)
     file = run_dir / TOKENIZER_DIR / TOKENIZER_FILE
     if not file.is_file():
         raise UserError(f"{file}: no tokenizer in this run; add a `tokenizer` stage to count the funnel in tokens")
