@@ -17,7 +17,15 @@ from curation.errors import UserError
 from curation.report import build_report
 from curation.runner import Runner, RunOptions
 from curation.sample import generate
-from curation.shards import atomic_path, iter_batches, list_shards, read_json, read_table, write_json, write_table
+from curation.shards import (
+    atomic_path,
+    iter_batches,
+    list_shards,
+    read_json,
+    read_table,
+    write_json,
+    write_table,
+)
 from curation.stage import expand_inputs
 from curation.storage import as_path, glob_files, is_remote, local_copy, publish_dir, staging_dir
 from curation.testing import article_html, write_warc
