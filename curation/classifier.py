@@ -31,6 +31,7 @@ from curation.errors import UserError
 from curation.ids import stable_hash64
 from curation.resources import load_fasttext
 from curation.shards import atomic_path, iter_batches, write_json
+from curation.storage import cached_local_file, file_size, is_file, open_input
 
 LABEL_PREFIX = "__label__"
 #: bump when ``preprocess`` changes: a model must be scored with the preprocessing it was trained with
@@ -96,24 +97,24 @@ def preprocess(texts: pa.Array | pa.ChunkedArray | Sequence[str | None], max_cha
 
 def model_fingerprint(path: str) -> dict[str, Any]:
     """Path, size and SHA-256 of a model file: a stage's fingerprint changes when the model does."""
-    if not os.path.isfile(path):
+    if not is_file(path):
         return {"path": path, "missing": True}
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_input(path) as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return {"path": path, "bytes": os.path.getsize(path), "sha256": digest.hexdigest()}
+    return {"path": path, "bytes": file_size(path), "sha256": digest.hexdigest()}
 
 
 class FastTextScorer:
     """Probability of one label of a fastText model for preprocessed lines (loaded once per worker)."""
 
     def __init__(self, path: str, label: str, where: str):
-        if not os.path.isfile(path):
+        if not is_file(path):
             raise UserError(f"{where}.model: no such file {path!r} (train one with `curate train-classifier`; "
                             "paths are relative to the directory you run `curate` from)")
         try:
-            self.model = load_fasttext(path)
+            self.model = load_fasttext(cached_local_file(path))
         except ValueError as e:
             raise UserError(f"{where}.model: {path!r} is not a fastText model ({e})") from None
         self.label = full_label(label)

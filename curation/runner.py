@@ -93,7 +93,7 @@ class Runner:
         if not (d / "fingerprint.json").exists():
             return False
         last = stage.phases()[-1]
-        return all(stage.task_done(last, k) for k in stage.task_keys(last))
+        return not stage.unfinished(last, stage.task_keys(last))
 
     def run(self, opts: RunOptions) -> None:
         n = len(self.cfg.stages)
@@ -185,7 +185,7 @@ def run_phases(stage: Stage, executor: Executor | None = None,
     ran = 0
     for phase in stage.phases():
         keys = stage.task_keys(phase)
-        todo = [k for k in keys if not stage.task_done(phase, k)]
+        todo = stage.unfinished(phase, keys)
         ran += len(todo)
         bar = progress(phase, len(keys), len(keys) - len(todo)) if progress else None
         on_done = bar.update if bar else _ignore

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from curation.errors import ShardError, UserError
 from curation.measure import Measure, measure
 from curation.shards import ShardWriter, iter_batches, list_shards, read_json, shard_schema, write_json
-from curation.storage import file_size, glob_files
+from curation.storage import file_size, glob_files, is_remote
 
 REASON = "drop_reason"
 SIGNAL = "drop_signal"
@@ -132,6 +132,7 @@ class Stage:
     def __init__(self, config: StageConfig, ctx: StageContext | None = None):
         self.config = config
         self.ctx = ctx
+        self._listed: dict[str, set[str]] | None = None  # marker listings, while ``unfinished`` runs
 
     # -- what the runner calls -------------------------------------------------------------
     def phases(self) -> list[str]:
@@ -142,8 +143,23 @@ class Stage:
 
     def task_done(self, phase: str, key: str) -> bool:
         if phase == self.phases()[-1]:
-            return (self.ctx.stage_dir / "stats" / f"{key}.json").exists()
-        return (self.ctx.stage_dir / "_work" / phase / f"{key}.done").exists()
+            marker = self.ctx.stage_dir / "stats" / f"{key}.json"
+        else:
+            marker = self.ctx.stage_dir / "_work" / phase / f"{key}.done"
+        listed = self._listed.get(str(marker.parent)) if self._listed else None
+        return marker.name in listed if listed is not None else marker.exists()
+
+    def unfinished(self, phase: str, keys: list[str]) -> list[str]:
+        """The keys whose task is not done. On object storage the marker folders are listed once
+        instead of one request per key (thousands of shards)."""
+        if is_remote(self.ctx.stage_dir):
+            self._listed = {}
+            for folder in (self.ctx.stage_dir / "stats", self.ctx.stage_dir / "_work" / phase):
+                self._listed[str(folder)] = {p.name for p in folder.glob("*")}
+        try:
+            return [k for k in keys if not self.task_done(phase, k)]
+        finally:
+            self._listed = None
 
     def run_task(self, phase: str, key: str) -> dict[str, Any]:
         """Run one task; returns a small summary for progress (``records``, ``seconds``)."""

@@ -237,3 +237,30 @@ def link_file(src: Path, dst: Path) -> None:
     except OSError:
         shutil.copyfile(src, tmp)
     os.replace(tmp, dst)
+
+
+def is_file(location: str) -> bool:
+    if is_url(location):
+        p = as_path(location)
+        return bool(p.fs.isfile(p.path))
+    return os.path.isfile(location)
+
+
+def cached_local_file(location: str) -> str:
+    """A local path holding ``location``'s content, downloaded once per machine for a URL (for models
+    that libraries load by file name, such as fastText's); the local path itself otherwise. The
+    cached copy is keyed by URL, size and modification time, so a replaced object is fetched again."""
+    if not is_url(location):
+        return location
+    import hashlib
+
+    p = as_path(location)
+    info = p.fs.info(p.path)
+    tag = hashlib.sha256(f"{location}|{info.get('size')}|{info.get('LastModified') or info.get('mtime')}".encode())
+    dest = local_tmp_dir() / "cache" / f"{tag.hexdigest()[:16]}-{p.name}"
+    if not dest.exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".tmp-{dest.name}.{os.getpid()}")
+        p.fs.get_file(p.path, str(tmp))
+        os.replace(tmp, dest)
+    return str(dest)

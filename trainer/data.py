@@ -56,7 +56,10 @@ class Manifest:
 
     @classmethod
     def load(cls, packed_dir: str | Path, check_hash: bool = True) -> "Manifest":
-        root = Path(packed_dir)
+        if "://" in str(packed_dir) and not str(packed_dir).startswith("file://"):
+            raise ConfigError(f"--data {packed_dir}: the trainer memory-maps its rows and reads a local or shared "
+                              "filesystem; copy the packed/ folder first (e.g. `aws s3 sync URL ./packed`)")
+        root = Path(str(packed_dir).removeprefix("file://"))
         path = root / "manifest.json"
         if not path.is_file():
             hint = " (it is a file: pass the packed/ folder)" if root.is_file() else ""

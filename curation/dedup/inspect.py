@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from curation.dedup.apply import SUMMARY_FILE
 from curation.errors import UserError
 from curation.shards import list_shards, read_json, read_table, shard_schema
+from curation.storage import as_path
 
 CLUSTER_COLUMNS = ("dup_cluster", "exact_cluster")
 SHOWN = ["id", "url", "score", "text", "drop_signal"]
@@ -67,7 +68,7 @@ def format_clusters(stage_dir: Path, n: int = 5, width: int = 40, *, columns: in
     """The ``n`` largest clusters of a dedup stage (ties: by cluster id), members side by side in
     blocks ``width`` characters wide, kept member first; ``columns`` blocks per row (default: as
     many as the terminal fits, at least one)."""
-    stage_dir = Path(stage_dir)
+    stage_dir = as_path(stage_dir)
     if columns is None:
         columns = max(1, (shutil.get_terminal_size((160, 24)).columns + 3) // (width + 3))
     kept = [(stage_dir / f"{k}.arrow", True) for k in list_shards(stage_dir)]

@@ -28,7 +28,7 @@ from curation.shards import (
 )
 from curation.stage import expand_inputs
 from curation.storage import as_path, glob_files, is_remote, local_copy, publish_dir, staging_dir
-from curation.testing import article_html, write_warc
+from curation.testing import article_html, make_stage, write_warc
 
 
 def _fs() -> s3fs.S3FileSystem:
@@ -91,6 +91,19 @@ def test_publish_dir_replaces_the_whole_folder(bucket: str):
             publish_dir(tmp, dest)
     assert sorted(p.name for p in dest.iterdir()) == ["tokenizer.json"]
     assert (dest / "tokenizer.json").read_text() == "new"
+
+
+def test_unfinished_tasks_from_one_listing(bucket: str):
+    run = as_path(f"{bucket}/run")
+    for key in ("part-00000", "part-00001", "part-00003"):
+        write_table(run / "01-in" / f"{key}.arrow", pa.table({"text": ["a b c"]}))
+    stage = make_stage("exact_dedup", run, run / "01-in", "02-exact_dedup")
+    write_json(run / "02-exact_dedup" / "_work" / "hash" / "part-00001.done", {})
+    write_json(run / "02-exact_dedup" / "stats" / "part-00003.json", {})
+    keys = stage.task_keys("hash")
+    assert stage.unfinished("hash", keys) == ["part-00000", "part-00003"]
+    assert stage.unfinished(stage.phases()[-1], keys) == ["part-00000", "part-00001"]
+    assert [stage.task_done("hash", k) for k in keys] == [False, True, False]
 
 
 @pytest.fixture(scope="module")

@@ -45,6 +45,11 @@ def test_missing_manifest_names_the_file(tmp_path):
         Manifest.load(tmp_path)
 
 
+def test_object_storage_data_asks_for_a_local_copy():
+    with pytest.raises(ConfigError, match=r"--data s3://b/run/packed: .*copy the packed/ folder first"):
+        Manifest.load("s3://b/run/packed")
+
+
 def test_tokenizer_hash_mismatch(packed, tmp_path):
     p = _copy(packed, tmp_path)
     with open(p.parent / "tokenizer" / "tokenizer.json", "a") as f:

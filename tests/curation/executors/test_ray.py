@@ -56,3 +56,18 @@ def test_killed_ray_run_resumes(tmp_path: Path):
     subprocess.run([*cmd, "--executor", "ray", "--run-dir", str(killed)], check=True, capture_output=True)
     subprocess.run([*cmd, "--run-dir", str(tmp_path / "local")], check=True, capture_output=True)
     assert _shard_bytes(killed) == _shard_bytes(tmp_path / "local")
+
+
+def test_ray_on_object_storage(article_warcs: Path, bucket: str, tmp_path: Path):
+    """Workers that share no disk: inputs and the run directory on S3 (moto on 127.0.0.1)."""
+    import s3fs
+
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    fs.put(str(article_warcs) + "/", f"{bucket[5:]}/warc/", recursive=True)
+    raw = _pipeline(article_warcs)
+    raw["stages"][0]["inputs"] = [f"{bucket}/warc/*.warc.gz"]
+    Runner(parse_pipeline(raw), f"{bucket}/ray").run(RunOptions(workers=2, progress=False, executor="ray"))
+    Runner(parse_pipeline(raw), tmp_path / "local").run(RunOptions(workers=1, progress=False))
+    fs.get(f"{bucket[5:]}/ray/", str(tmp_path / "ray") + "/", recursive=True)
+    local, ray_out = _shard_bytes(tmp_path / "local"), _shard_bytes(tmp_path / "ray")
+    assert len(local) >= 9 and local == ray_out
