@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from curation.errors import ShardError, UserError
-from curation.storage import as_path
+from curation.storage import as_path, is_storage_error
 
 
 def _cmd_run(args: argparse.Namespace) -> None:
@@ -187,6 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     except ShardError as e:
         hint = " (finished shards are kept: rerun the same command to resume)" if args.command in ("run", "demo") else ""
         print(f"error: {e}{hint}", file=sys.stderr)
+        return 1
+    except Exception as e:
+        if not is_storage_error(e):
+            raise
+        print(f"error: object storage: {type(e).__name__}: {e}; check the URL, the credentials (for S3: "
+              "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY or ~/.aws) and AWS_ENDPOINT_URL", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume.", file=sys.stderr)

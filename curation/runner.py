@@ -27,7 +27,7 @@ from curation.executors.base import Executor
 from curation.registry import get_stage_class
 from curation.shards import read_json, remove_tmp_files, write_json
 from curation.stage import Stage, StageContext
-from curation.storage import as_path, rmtree
+from curation.storage import as_path, is_remote, rmtree
 
 
 def stage_folder(index: int, spec: StageSpec) -> str:
@@ -106,7 +106,8 @@ class Runner:
             force_from = first
         elif opts.force:
             force_from = resolve_stage(self.cfg, opts.force, "--force")
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        if not is_remote(self.run_dir):  # object storage has no folders (and must not create a bucket)
+            self.run_dir.mkdir(parents=True, exist_ok=True)
         _write_yaml(self.run_dir / "config.yaml", self.cfg.resolved())
 
         executor = make_executor(self.cfg.executor, opts.workers, opts.executor)
@@ -150,7 +151,8 @@ class Runner:
                     "or use another --run-dir")
         if forced:
             rmtree(d)
-        d.mkdir(parents=True, exist_ok=True)
+        if not is_remote(d):
+            d.mkdir(parents=True, exist_ok=True)
         remove_tmp_files(d)
         write_json(fp_path, fp)
 

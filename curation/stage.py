@@ -176,7 +176,8 @@ class Stage:
             raise
         except Exception as e:
             log = self.ctx.stage_dir / "errors" / f"{phase}-{key}.txt"
-            log.parent.mkdir(parents=True, exist_ok=True)
+            if not is_remote(log):
+                log.parent.mkdir(parents=True, exist_ok=True)
             log.write_text(traceback.format_exc(), encoding="utf-8")
             raise ShardError(f"stage {self.ctx.label}, {phase} task {key} ({self.describe_input(key)}) failed: "
                              f"{type(e).__name__}: {e} (traceback in {log})") from e

@@ -82,7 +82,11 @@ def local_tmp_dir() -> Path:
 def publish(tmp: Path, dest: Path) -> None:
     """Move the finished local file ``tmp`` to ``dest``: a rename, or a single upload then delete."""
     if is_remote(dest):
-        dest.fs.put_file(str(tmp), dest.path)
+        try:
+            dest.fs.put_file(str(tmp), dest.path)
+        except (FileNotFoundError, PermissionError) as e:  # s3fs's names for NoSuchBucket, AccessDenied
+            raise UserError(f"{dest}: cannot write ({e}); check that the bucket exists and that these "
+                            "credentials may write to it") from e
         tmp.unlink()
     else:
         os.replace(tmp, dest)
@@ -264,3 +268,11 @@ def cached_local_file(location: str) -> str:
         p.fs.get_file(p.path, str(tmp))
         os.replace(tmp, dest)
     return str(dest)
+
+
+_STORAGE_MODULES = ("botocore", "aiobotocore", "s3fs", "gcsfs", "adlfs", "google.auth", "google.api_core", "azure")
+
+
+def is_storage_error(e: BaseException) -> bool:
+    """An error of an object-storage client (unreachable endpoint, bad credentials, missing bucket)."""
+    return any(c.__module__.startswith(_STORAGE_MODULES) for c in type(e).__mro__)

@@ -215,3 +215,18 @@ def test_cli_reports_a_run_on_object_storage(bucket: str, tmp_path: Path, articl
     bad = subprocess.run([sys.executable, "-m", "curation.cli", "report", f"{bucket}/nothing"], capture_output=True,
                          text=True)
     assert bad.returncode == 2 and "no such run directory" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_storage_errors_are_one_line(bucket: str, tmp_path: Path, article_warcs: Path):
+    pipeline = tmp_path / "p.yaml"
+    pipeline.write_text(yaml.safe_dump({"name": "t", "stages": [
+        {"stage": "warc_read", "inputs": [str(article_warcs / "*.warc.gz")]}]}))
+    cmd = [sys.executable, "-m", "curation.cli", "run", str(pipeline), "--workers", "1", "--no-progress", "--run-dir"]
+    missing = subprocess.run([*cmd, "s3://no-such-bucket-here/run"], capture_output=True, text=True)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    assert "s3://no-such-bucket-here/run/config.yaml: cannot write" in missing.stderr
+    assert "bucket exists" in missing.stderr
+    env = dict(os.environ, AWS_ENDPOINT_URL="http://127.0.0.1:9", AWS_MAX_ATTEMPTS="1")
+    down = subprocess.run([*cmd, f"{bucket}/run"], capture_output=True, text=True, env=env)
+    assert down.returncode == 1 and "Traceback" not in down.stderr
+    assert down.stderr.startswith("error: object storage: EndpointConnectionError") and "AWS_ENDPOINT_URL" in down.stderr
