@@ -6,15 +6,18 @@ one local server started in its own process) at the same concurrency:
   no caps, no WARC, nothing recorded);
 - safety, no archive: the fetch loop (``curation.fetch.crawler``) with robots.txt, pacing, the guard
   and the caps, but records kept nowhere: what politeness and safety cost by themselves;
-- fetch stage: the real ``fetch`` stage (partition + fetch phases, one worker): robots.txt per host,
-  per-host queues with a delay, the SSRF guard (allowing only 127.0.0.1/32), resolve-once DNS, capped
-  bodies, WARC request+response records with digests, the journal, and the page shard (charset
-  decoding, Arrow). Target: pages/s >= 0.7 x the baseline.
+- fetch stage: the real ``fetch`` stage (partition + fetch phases): robots.txt per host, per-host
+  queues with a delay, the SSRF guard (allowing only 127.0.0.1/32), resolve-once DNS, capped bodies,
+  WARC request+response records with digests, the journal, and the page shard (charset decoding,
+  Arrow). ``--workers`` host groups (``partitions``) run as that many tasks in a pool of worker
+  processes, as the local executor runs them, each with ``--concurrency / --workers`` requests in
+  flight, so that both sides have the same number in flight. Target: pages/s >= 0.7 x the baseline.
 
 Each side runs ``--repeat`` times in a fresh process, alternating; medians are reported, with the
-peak RSS of each process.
+peak RSS of each process (for the stage: the largest of its processes). Worker processes are started
+and their imports done before the clock starts, as the baseline's are.
 
-    python benchmarks/fetch.py [--scale small|default] [--concurrency 32] [--kb 30] [--repeat 3]
+    python benchmarks/fetch.py [--scale small|default] [--concurrency 32] [--kb 30] [--repeat 3] [--workers 2]
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
+import os
 import resource
 import shutil
 import socket
@@ -68,32 +72,64 @@ def _baseline(port: int, urls: list[str], names: list[str], concurrency: int, ou
     out.put({"seconds": time.perf_counter() - start, "bytes": total, **_usage(), "cpu_work": _usage()["cpu"] - cpu0})
 
 
-def _stage(port: int, urls: list[str], names: list[str], concurrency: int, delay: float, out: mp.Queue,
-           **settings) -> None:
+def _warm(_: int) -> int:
+    import curation.fetch.crawler  # noqa: F401  (imported lazily by the stage: not part of the timing)
+    import curation.stages.fetch  # noqa: F401
+
+    time.sleep(0.3)  # long enough for the pool to start every worker
+    return os.getpid()
+
+
+def _fetch_task(stage, key: str) -> dict[str, float]:
+    """One fetch task in a pool worker, with the CPU it used (all its threads) and the worker's peak RSS."""
+    cpu0 = _usage()["cpu"]
+    stage.run_task("fetch", key)
+    u = _usage()
+    return {"cpu": u["cpu"] - cpu0, "rss_mb": u["rss_mb"]}
+
+
+def _stage(port: int, urls: list[str], names: list[str], concurrency: int, delay: float, workers: int,
+           out: mp.Queue) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
     import curation.fetch.crawler  # noqa: F401  (imported lazily by the stage: not part of the timing)
     from curation.shards import read_json, write_table
     from curation.stage import StageContext
     from curation.stages.fetch import Fetch, FetchConfig
 
     run = Path(tempfile.mkdtemp(prefix="bench-fetch-"))
+    pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) if workers > 1 else None
     try:
+        if pool is not None:  # spawn and import in every worker before the clock starts (as for the baseline)
+            list(pool.map(_warm, range(workers)))
         write_table(run / "01-links" / "part-00000.arrow", pa.table({"id": [str(i) for i in range(len(urls))],
                                                                      "url": urls}))
-        cfg = FetchConfig(concurrency=concurrency, per_host_delay=delay, allowed_networks=["127.0.0.1/32"],
-                          resolve={n: ["127.0.0.1"] for n in names}, **settings)
+        # `workers` host groups, one task each, in parallel: the concurrency is split so that as many
+        # requests are in flight in all as in the baseline
+        cfg = FetchConfig(concurrency=max(1, concurrency // workers), partitions=workers, per_host_delay=delay,
+                          allowed_networks=["127.0.0.1/32"], resolve={n: ["127.0.0.1"] for n in names})
         stage = Fetch(cfg, StageContext(run, run / "02-fetch", run / "01-links", "02-fetch"))
         cpu0 = _usage()["cpu"]
         start = time.perf_counter()
-        for phase in stage.phases():
-            for key in stage.task_keys(phase):
-                stage.run_task(phase, key)
+        for key in stage.task_keys("partition"):
+            stage.run_task("partition", key)
+        keys = stage.task_keys("fetch")
+        if pool is None:
+            tasks = [_fetch_task(stage, key) for key in keys]
+        else:
+            tasks = list(pool.map(_fetch_task, [stage] * len(keys), keys))
         seconds = time.perf_counter() - start
-        stats = read_json(run / "02-fetch" / "stats" / "part-00000.json")
+        driver = _usage()["cpu"] - cpu0 - (sum(t["cpu"] for t in tasks) if pool is None else 0)
+        stats = [read_json(run / "02-fetch" / "stats" / f"{key}.json") for key in keys]
         warc = sum(p.stat().st_size for p in (run / "02-fetch" / "warc").glob("*.warc.gz"))
-        out.put({"seconds": seconds, "kept": stats["out"]["records"], "crawl_seconds": stats["notes"]["fetch_seconds"],
-                 "robots": stats["notes"].get("robots_requests", 0), "warc_mb": warc / 1e6, **_usage(),
-                 "cpu_work": _usage()["cpu"] - cpu0})
+        out.put({"seconds": seconds, "kept": sum(s["out"]["records"] for s in stats),
+                 "crawl_seconds": max(s["notes"]["fetch_seconds"] for s in stats),
+                 "robots": sum(s["notes"].get("robots_requests", 0) for s in stats), "warc_mb": warc / 1e6,
+                 "cpu_work": driver + sum(t["cpu"] for t in tasks),
+                 "rss_mb": max([_usage()["rss_mb"]] + [t["rss_mb"] for t in tasks])})
     finally:
+        if pool is not None:
+            pool.shutdown()
         shutil.rmtree(run, ignore_errors=True)
 
 
@@ -160,6 +196,9 @@ def main() -> None:
     ap.add_argument("--kb", type=int, default=30, help="page size (HTTP Archive: median HTML ~30 KB)")
     ap.add_argument("--delay", type=float, default=0.1, help="per-host delay of the fetch stage (seconds)")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=2,
+                    help="fetch stage: host groups (tasks), run in as many worker processes; --concurrency is "
+                         "split between them")
     args = ap.parse_args()
     pages, hosts = SCALES[args.scale]
     server, port = _start_server()
@@ -169,7 +208,7 @@ def main() -> None:
         for _ in range(args.repeat):
             base.append(_in_process(_baseline, port, urls, names, args.concurrency))
             safety.append(_in_process(_safety_only, port, urls, names, args.concurrency, args.delay))
-            ours.append(_in_process(_stage, port, urls, names, args.concurrency, args.delay))
+            ours.append(_in_process(_stage, port, urls, names, args.concurrency, args.delay, args.workers))
     finally:
         server.terminate()
         server.wait()

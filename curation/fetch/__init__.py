@@ -9,6 +9,8 @@
 - ``crawler``: the event loop tying them together (robots, redirects, retries, error budget);
 - ``archive``: WARC/1.1 files (request + response records, per-record gzip, digests);
 - ``journal``: what a shard task has finished, so a killed fetch resumes without refetching;
+- ``writer``: the thread that writes the archive's and the journal's bytes, in order;
+- ``buffer``: decoded pages held until their batch of the page shard is built;
 - ``groups``, ``pages``: host/key groups on disk and the page columns, shared with ``warc_join``;
 - ``testserver``: a local server with hostile routes, for the tests and the benchmark.
 """

@@ -50,6 +50,7 @@ from curation.fetch.ssrf import AddressPolicy, GuardedResolver, StaticResolver
 from curation.fetch.writer import INLINE, BackgroundWriter
 
 if TYPE_CHECKING:
+    from curation.fetch.buffer import PageBuffer
     from curation.stages.fetch import FetchConfig
 
 ROBOTS_REDIRECTS = 5  # RFC 9309 2.3.1.2: follow at least five consecutive redirects
@@ -58,10 +59,11 @@ DEFERRED = "deferred"
 
 class Crawler:
     def __init__(self, cfg: FetchConfig, archive: WarcArchive, journal: Journal, *,
-                 resolver: AbstractResolver | None = None):
+                 pages: PageBuffer | None = None, resolver: AbstractResolver | None = None):
         self.cfg = cfg
         self.archive = archive
         self.journal = journal
+        self.pages = pages  # told of every finished row, with the body of a kept candidate
         self.user_agent = cfg.full_user_agent()
         self.agent = cfg.robots_agent or agent_token(cfg.user_agent)
         self.policy = AddressPolicy(cfg.allow_private_networks, cfg.allowed_networks)
@@ -104,14 +106,16 @@ class Crawler:
                     for _ in range(self.cfg.concurrency):
                         tg.create_task(self._worker())
         finally:
-            for f in files:
-                f.close()
             try:
-                self.writer.close()  # every queued write is on disk (or its error raised) before we return
-            finally:
                 for f in files:
-                    f.writer = INLINE
-                    f.flush_each = True
+                    f.close()  # raises a write error the writer already met: close it all the same
+            finally:
+                try:
+                    self.writer.close()  # every queued write is on disk (or its error raised) before we return
+                finally:
+                    for f in files:
+                        f.writer = INLINE
+                        f.flush_each = True
         self.stats["dns_lookups"] = self.resolver.lookups
         self.stats["fetch_seconds"] = round(time.perf_counter() - start, 3)
         return dict(self.stats)
@@ -277,8 +281,8 @@ class Crawler:
 
     # -- records -----------------------------------------------------------------------------
     async def _archive(self, ex: Exchange, u: URL) -> RecordRef:
-        """Queue the exchange's records: encoding (gzip, SHA-1) and writing happen on the writer's thread;
-        the returned ref is filled there, before any journal entry that names it is serialized."""
+        """Encode the exchange's records here and queue them for the writer's thread (waiting first while
+        more than ``MAX_PENDING_BYTES`` are queued: a disk slower than the network)."""
         await self.writer.wait_below()
         return self.archive.write(ex, u.raw_path_qs or "/")
 
@@ -296,3 +300,6 @@ class Crawler:
             "truncated": bool(ex and ref and ex.truncated), "detail": detail or (ex.detail if ex else ""),
         }
         self.journal.append(entry, ref)
+        if self.pages is not None:
+            kept = error is None and ex is not None and ref is not None
+            self.pages.finish(item.row, ex.body if kept else None, entry["content_type"])

@@ -80,6 +80,22 @@ def test_recover_cuts_unvouched_records_and_resumes_in_a_new_file(tmp_path: Path
     assert WarcReader(tmp_path).read(first.file, first.offset)[1] == b"<html>hello</html>"
 
 
+def test_record_ids_and_digests_are_what_the_standard_library_makes():
+    import base64
+    import hashlib
+    import uuid
+
+    from curation.fetch import archive as module
+
+    rng = random.Random(0)
+    for _ in range(200):
+        data = rng.randbytes(rng.randint(0, 100))
+        assert module._digest(data) == "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
+        rid = module._record_id()
+        u = uuid.UUID(rid.removeprefix("<urn:uuid:").removesuffix(">"))
+        assert rid == f"<urn:uuid:{u}>" and u.version == 4 and u.variant == uuid.RFC_4122
+
+
 def test_plain_zlib_fallback_writes_the_same_format(tmp_path: Path, monkeypatch):
     import zlib
 

@@ -38,3 +38,30 @@ def test_backlog_makes_the_loop_wait():
         await asyncio.wait_for(waiter, 2)
     asyncio.run(go())
     w.close()
+
+
+def test_nothing_is_written_after_a_failed_write():
+    out = []
+    w = BackgroundWriter()
+
+    def disk_full():
+        raise OSError(28, "No space left on device")
+    w.submit(disk_full)
+    w._flush()
+    w._queue.put(([(out.append, ("journal line",))], 0))  # queued before the failure was seen
+    with pytest.raises(OSError, match="No space left"):
+        w.close()
+    assert out == []  # a journal line must not vouch for records that were never written
+
+
+def test_drain_returns_once_everything_submitted_is_written_and_flushed():
+    out, flushed = [], []
+    w = BackgroundWriter()
+    w.after_batch = [lambda: flushed.append(len(out))]
+    gate = threading.Event()
+    w.submit(gate.wait)
+    w.submit(out.append, 1)
+    threading.Timer(0.05, gate.set).start()
+    w.drain()
+    assert out == [1] and flushed and flushed[-1] == 1
+    w.close()

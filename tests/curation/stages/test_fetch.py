@@ -109,6 +109,27 @@ def test_drop_truncated_and_a_rerun_is_byte_identical_without_refetching(web, tm
     assert out.read_bytes() == first and len(web.arrivals) == requests
 
 
+def test_batches_are_built_while_the_crawl_goes_on_and_pages_over_the_budget_are_read_back(
+        web, tmp_path: Path, monkeypatch):
+    from curation.fetch import buffer
+
+    urls = [web.url("paced.test", f"/page/{i}") for i in range(6)]
+    _links(tmp_path, [urls])
+    stage = _stage(tmp_path, batch_size=2, per_host_delay=0.05, resolve={"paced.test": ["127.0.0.1"]})
+    built_after: list[int] = []  # requests the server had seen when each batch was built
+    pages = stage._pages
+    monkeypatch.setattr(stage, "_pages", lambda *a: (built_after.append(len(web.arrivals)), pages(*a))[1])
+    monkeypatch.setattr(buffer, "MEMORY_BYTES", 1500)  # room for one page of ~1 KB
+    _run(stage)
+    assert built_after[0] < len(web.arrivals)  # the first batch did not wait for the last page
+    kept = read_table(tmp_path / "02-fetch" / "part-00000.arrow")
+    assert kept.column("url").to_pylist() == urls
+    assert all(f"page {i}" in kept.column("html")[i].as_py() for i in range(6))
+    stats = read_json(tmp_path / "02-fetch" / "stats" / "part-00000.json")
+    assert stats["notes"]["pages_read_back"] == 3  # of each batch, the second page did not fit
+    assert stats["notes"]["requests"] == 6
+
+
 CHILD = """
 import sys
 from pathlib import Path
