@@ -18,7 +18,9 @@ Failed URLs go to ``rejected/`` with their error class as the drop reason (signa
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -33,8 +35,9 @@ from curation.fetch.journal import Journal
 from curation.fetch.pages import PAGE_FIELDS, add_page_columns, page_schema
 from curation.measure import measure
 from curation.registry import register
-from curation.shards import list_shards, read_table, shard_schema
+from curation.shards import atomic_path, list_shards, read_table, shard_schema
 from curation.stage import Outcome, Stage, StageConfig
+from curation.storage import is_remote, local_tmp_dir, publish
 
 VERSION = "0.1"
 LINKS = "links-"  # partition-phase task keys: links-<input shard>
@@ -189,16 +192,19 @@ class Fetch(Stage):
         links = self._links(int(key.split("-")[1]))
         if links is None or links.num_rows == 0:
             return
-        journal = Journal(self.ctx.stage_dir / "journal" / f"{key}.jsonl")
+        root = self._crawl_root()
+        local_stage = root / self.ctx.label
+        if root != self.ctx.run_dir:
+            self._pull_crawl(key, local_stage)
+        journal = Journal(local_stage / "journal" / f"{key}.jsonl")
         state = journal.load()
-        archive = WarcArchive(self.ctx.stage_dir / "warc", key, self.ctx.run_dir, max_bytes=cfg.warc_max_bytes,
-                              info=self._warcinfo())
+        archive = WarcArchive(local_stage / "warc", key, root, max_bytes=cfg.warc_max_bytes, info=self._warcinfo())
         removed = archive.recover(state.warc_ends)
         urls = links.column("url").to_pylist()
         todo = [(i, u or "") for i, u in enumerate(urls) if i not in state.rows]
         notes: dict[str, Any] = {"resumed_rows": len(state.rows), "warc_bytes_discarded_on_resume": removed}
         pages = PageBuffer(len(urls), cfg.batch_size, state.rows)
-        reader = WarcReader(self.ctx.run_dir)
+        reader = WarcReader(root)
         try:
             for b in self._crawl(todo, archive, journal, pages, notes):
                 start = b * cfg.batch_size
@@ -214,6 +220,40 @@ class Fetch(Stage):
                 yield oc
         finally:
             reader.close()
+        if root != self.ctx.run_dir:  # every batch is written: publish the crawl before the stats file
+            self._push_crawl(key, local_stage)
+
+    # -- runs on object storage ---------------------------------------------------------------------
+    def _crawl_root(self) -> Path:
+        """Where a task keeps its journal and WARC files while it crawls: the run directory itself, or,
+        for a run on object storage (which has no appends), a local folder per run; its files are
+        uploaded once the task has written every batch, before its stats file. A task killed mid-crawl
+        resumes from the local files on the same machine, or crawls its host group again elsewhere."""
+        if not is_remote(self.ctx.run_dir):
+            return self.ctx.run_dir
+        return local_tmp_dir() / "crawl" / hashlib.sha256(str(self.ctx.run_dir).encode()).hexdigest()[:16]
+
+    def _crawl_files(self, stage: Path, key: str) -> list[Path]:
+        return [stage / "journal" / f"{key}.jsonl", *sorted((stage / "warc").glob(f"{key}-*.warc.gz"))]
+
+    def _pull_crawl(self, key: str, local_stage: Path) -> None:
+        """A crawl published by a task that was killed before its stats file: take it up from there."""
+        if (local_stage / "journal" / f"{key}.jsonl").exists():
+            return
+        remote = self._crawl_files(self.ctx.stage_dir, key)
+        if not remote[0].exists():
+            return
+        for f in remote:
+            dest = local_stage / f.relative_to(self.ctx.stage_dir).as_posix()
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(dest) as tmp:
+                f.fs.get_file(f.path, str(tmp))
+
+    def _push_crawl(self, key: str, local_stage: Path) -> None:
+        """Upload the task's WARC files, then its journal, and drop the local copies."""
+        files = self._crawl_files(local_stage, key)
+        for f in [*files[1:], files[0]]:
+            publish(f, self.ctx.stage_dir / f.relative_to(local_stage).as_posix())  # uploads, then deletes f
 
     def _crawl(self, todo: list[tuple[int, str]], archive: WarcArchive, journal: Journal, pages: PageBuffer,
                notes: dict[str, Any]) -> Iterator[int]:

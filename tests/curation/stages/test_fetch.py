@@ -181,3 +181,32 @@ def test_config_errors_name_the_field():
         parse_pipeline({"name": "x", "stages": [{"stage": "fetch", "allowed_networks": ["intranet"]}]})
     with pytest.raises(UserError, match=r"stages\[0\]\.per_host_delay: must be >= 0"):
         parse_pipeline({"name": "x", "stages": [{"stage": "fetch", "per_host_delay": -1}]})
+
+
+def test_fetch_into_a_run_on_object_storage(web, bucket: str, tmp_path: Path, monkeypatch):
+    from curation.storage import as_path
+
+    monkeypatch.setenv("CURATION_STAGING_DIR", str(tmp_path / "staging"))
+    run = as_path(f"{bucket}/run")
+    _links(run, [[web.url("a.test", "/page/1"), web.url("b.test", "/page/2"), web.url("a.test", "/status/404")]])
+    _run(_stage(run))
+    stage_dir = run / "02-fetch"
+    kept = read_table(stage_dir / "part-00000.arrow")
+    assert kept.column("url").to_pylist() == [web.url("a.test", "/page/1"), web.url("b.test", "/page/2")]
+    assert [p.name for p in (stage_dir / "warc").iterdir()] == ["part-00000-00000.warc.gz"]
+    assert (stage_dir / "journal" / "part-00000.jsonl").exists()
+    assert not [p for p in (tmp_path / "staging").rglob("*") if p.is_file()]  # local crawl files uploaded, removed
+    # as if the task was killed after publishing its crawl but before its stats: another machine (no local
+    # files) takes the crawl up from object storage, refetches nothing and writes the same shard
+    first, requests = (stage_dir / "part-00000.arrow").read_bytes(), len(web.arrivals)
+    (stage_dir / "stats" / "part-00000.json").unlink()
+    (stage_dir / "part-00000.arrow").unlink()
+    stage = _stage(run)
+    _run(stage)
+    assert (stage_dir / "part-00000.arrow").read_bytes() == first and len(web.arrivals) == requests
+    assert read_json(stage_dir / "stats" / "part-00000.json")["notes"]["pages_read_back"] == 2
+    with tmp_path.joinpath("page.warc.gz").open("wb") as f:
+        f.write((stage_dir / "warc" / "part-00000-00000.warc.gz").read_bytes())
+    check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(tmp_path / "page.warc.gz")],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
