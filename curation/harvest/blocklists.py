@@ -103,9 +103,8 @@ class Blocklist:
 
     def blocked_extension(self, path: str) -> str | None:
         """The extension that blocks a URL path (no query), or None."""
-        last = path.rsplit("/", 1)[-1]
-        dot = last.rfind(".")
-        if dot < 0:
+        dot = path.rfind(".")
+        if dot < 0 or dot < path.rfind("/"):  # no dot in the last segment
             return None
-        ext = last[dot + 1:].lower()
+        ext = path[dot + 1:].lower()
         return ext if ext in self.extensions else None

@@ -42,15 +42,38 @@ class Merged:
     signals: pa.Array
 
 
-def _domains(normalized: list[str]) -> list[str]:
-    cache: dict[str, str] = {}
-    out = []
-    for nu in normalized:
-        host = nu.split("://", 1)[1].split("/", 1)[0]
-        if host not in cache:
-            cache[host] = registered_domain(nu)
-        out.append(cache[host])
-    return out
+def _domains(normalized: pa.Array) -> pa.Array:
+    """The registered domain of each normalized URL, worked out once per distinct host (and port)."""
+    netloc = pc.list_element(pc.split_pattern(normalized, "/", max_splits=3), 2)  # "https:", "", netloc, path
+    enc = pc.dictionary_encode(netloc)
+    # dictionary entries come in order of first appearance: the first row of each is its example URL
+    _, first = np.unique(enc.indices.to_numpy(), return_index=True)
+    domains = [registered_domain(normalized[i].as_py()) for i in first.tolist()]
+    return pa.array(domains, pa.string()).take(enc.indices)
+
+
+def _subreddit_lists(subs: pa.Array, group_of_row: np.ndarray, groups: int) -> pa.Array:
+    """Each group's distinct non-empty subreddits, sorted case-insensitively (then as written), as one
+    list array: the names are sorted once in Python, the rows in numpy."""
+    enc = pc.dictionary_encode(subs)
+    names = enc.dictionary.to_pylist()
+    by_name = sorted(range(len(names)), key=lambda i: (names[i].lower(), names[i]))
+    rank = np.empty(len(names), np.int64)
+    rank[by_name] = np.arange(len(names))
+    index = pc.fill_null(enc.indices, -1).to_numpy()
+    listed = index >= 0
+    if "" in names:
+        listed &= index != names.index("")
+    g, r = group_of_row[listed], rank[index[listed]]
+    o = np.lexsort((r, g))  # by group, then by name
+    g, r = g[o], r[o]
+    distinct = np.ones(len(g), dtype=bool)
+    distinct[1:] = (g[1:] != g[:-1]) | (r[1:] != r[:-1])
+    g, r = g[distinct], r[distinct]
+    offsets = np.zeros(groups + 1, np.int32)
+    np.cumsum(np.bincount(g, minlength=groups), out=offsets[1:])
+    values = pa.array([names[i] for i in by_name], pa.string()).take(pa.array(r))
+    return pa.ListArray.from_arrays(pa.array(offsets), values)
 
 
 def merge_posts(posts: pa.Table, min_karma: int | None, summed: bool) -> Merged:
@@ -79,12 +102,8 @@ def merge_posts(posts: pa.Table, min_karma: int | None, summed: bool) -> Merged:
     created = pc.fill_null(sorted_column("created").cast(pa.int64()), never).to_numpy()
     first_seen = np.minimum.reduceat(created, starts)
 
-    subs = sorted_column("subreddit").to_pylist()
-    # most URLs are submitted once: a group of one needs no set and no sort
-    subreddits = [([subs[a]] if subs[a] else []) if k == 1 else
-                  sorted({s for s in subs[a:a + k] if s}, key=lambda s: (s.lower(), s))
-                  for a, k in zip(starts.tolist(), sizes.tolist(), strict=True)]
-    del subs
+    group_of_row = np.repeat(np.arange(len(starts)), sizes)
+    subreddits = _subreddit_lists(sorted_column("subreddit"), group_of_row, len(starts))
 
     keep_group = np.ones(len(starts), dtype=bool)
     if summed and min_karma is not None and has_score:
@@ -96,10 +115,10 @@ def merge_posts(posts: pa.Table, min_karma: int | None, summed: bool) -> Merged:
         "id": reps.column("id"),
         "url": reps.column("url"),
         "normalized_url": reps.column("normalized_url"),
-        "domain": pa.array(_domains(reps.column("normalized_url").to_pylist()), pa.string()),
+        "domain": _domains(reps.column("normalized_url").combine_chunks()),
         "score": pa.array(link_score, pa.int64(), mask=None if has_score else np.ones(len(starts), bool)),
         "n_submissions": pa.array(sizes, pa.int64()),
-        "subreddits": pa.array(subreddits, pa.list_(pa.string())),
+        "subreddits": subreddits,
         "first_seen": pa.array(first_seen, pa.int64(), mask=first_seen == never).cast(TIME),
         "title": reps.column("title"),
         "source_file": reps.column("source_file"),
@@ -107,7 +126,6 @@ def merge_posts(posts: pa.Table, min_karma: int | None, summed: bool) -> Merged:
     links = links.filter(pa.array(keep_group))
     links = links.take(pc.sort_indices(links, sort_keys=[("id", "ascending")]))
 
-    group_of_row = np.repeat(np.arange(len(starts)), sizes)
     row_kept_group = keep_group[group_of_row]
     drop = ~(first & row_kept_group)  # in sorted order: every row but the kept representatives
     reasons = np.where(row_kept_group[drop], "duplicate_url", "below_karma")

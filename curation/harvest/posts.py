@@ -76,7 +76,7 @@ def build_table(columns: dict[str, list | pa.Array], source_file: str, line_nos:
             else:
                 arrays.append(pa.array(line_nos, pa.int64()))
         elif name == "raw":
-            arrays.append(pa.array(raw if raw is not None else [None] * n, pa.string()))
+            arrays.append(pa.array(raw, pa.string()) if raw is not None else pa.nulls(n, pa.string()))
         elif name in columns:
             col = columns[name]
             arrays.append(col.cast(typ) if isinstance(col, pa.Array) else pa.array(col, typ))

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curation.ids import doc_id
-from curation.urls import host, normalize_url, registered_domain
+from curation.urls import (
+    canonical_parts,
+    canonical_urls,
+    host,
+    normalize_url,
+    normalize_url_parts,
+    registered_domain,
+)
 
 
 @pytest.mark.parametrize(("url", "expected"), [
@@ -107,3 +115,50 @@ def test_fast_path_agrees_with_urllib_and_is_idempotent(url: str) -> None:
         return
     assert normalize_url(url) == expected
     assert normalize_url(expected) == expected
+
+
+# The shapes the canonical fast path accepts or must hand on: lowercase and odd hosts, dot segments,
+# trailing and double slashes, queries with tracking parameters, escapes and whitespace.
+_canonical_like = st.builds(
+    lambda scheme, h, path, query: f"{scheme}://{h}{path}{query}",
+    st.sampled_from(["http", "https", "Https"]),
+    st.sampled_from(["example.com", "a_b-c.example.org", "1.2.3.4", "x", "a..b", ".a.com", "a.com.", "Ex.com"]),
+    st.text(alphabet="ab/.-_~%2:@!$&'()*+,;=", max_size=14).map(lambda p: "/" + p),
+    st.one_of(st.just(""), st.builds(lambda q: "?" + q, st.text(alphabet="ab=&%20utm_x_gclid \t#é", max_size=16))),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_canonical_like)
+def test_canonical_fast_path_agrees_with_urllib(url: str) -> None:
+    try:
+        expected = normalize_url_parts(url, _fast=False)
+    except ValueError:
+        with pytest.raises(ValueError):
+            normalize_url_parts(url)
+        return
+    assert normalize_url_parts(url) == expected
+
+
+@pytest.mark.parametrize("url", [
+    "https://example.com/a/b.html", "http://example.com/", "https://example.com/a?utm_source=x",
+    "https://example.com/a?b=2&a=1", "https://example.com/a?", "https://example.com/a/", "https://example.com//",
+    "https://example.com/a/./b", "https://example.com/a?q=x y", "https://ex_ample.com/~u/p;x=1",
+])
+def test_canonical_shapes(url: str) -> None:
+    assert normalize_url_parts(url) == normalize_url_parts(url, _fast=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_canonical_like, _urls), min_size=1, max_size=20))
+def test_canonical_column_lists_only_unchanged_urls(urls: list[str]) -> None:
+    for url, listed in zip(urls, canonical_urls(pa.array(urls)), strict=True):
+        if listed:
+            assert normalize_url_parts(url, _fast=False) == (url, *canonical_parts(url))
+
+
+def test_canonical_column_lists_the_usual_shapes() -> None:
+    urls = ["https://example.com/2019/01/story-slug.html", "http://a_b.example.org/", "https://x.com//a",
+            "https://example.com/a/", "https://Example.com/a", "https://example.com/a?b=1", "https://example.com/.a",
+            "https://example.com/a/../b", "https://example.com", "https://example.com:443/a", None]
+    assert canonical_urls(pa.array(urls)).tolist() == [True] * 3 + [False] * 8

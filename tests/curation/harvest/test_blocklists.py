@@ -41,6 +41,10 @@ def test_extensions_case_insensitive_path_only() -> None:
     assert bl.blocked_extension("/jpg") is None
     assert bl.blocked_extension("/a.jpg/page") is None
     assert bl.blocked_extension("/story.html") is None
+    assert bl.blocked_extension("/a.jpg/") is None  # the last segment is empty
+    assert bl.blocked_extension("/.jpg") == "jpg"
+    assert bl.blocked_extension("cat.jpg") == "jpg"  # no slash at all
+    assert bl.blocked_extension("/cat.") is None
 
 
 def test_user_entries_and_files(tmp_path: Path) -> None:

@@ -78,3 +78,15 @@ def test_partition_round_trip(tmp_path: Path) -> None:
     b0 = read_bucket(tmp_path, 2, 0)
     assert b0.column("line_no").to_pylist() == [1, 3, 1, 3]  # file order kept, map order kept
     assert read_bucket(tmp_path, 2, 2).num_rows == 6
+
+
+def test_subreddits_and_domains_per_link() -> None:
+    c, d = "https://www.c.co.uk:8080/z", "http://[2001:db8::1]/w"
+    subs = ["news", "News", "", None, "ünï", "Ünï", "news", "a"]
+    rows = [(c, 5, i, s, "t", "f1", i) for i, s in enumerate(subs)]
+    rows += [(d, 5, 0, "", "t", "f1", 99), (A, 5, 0, None, "t", "f1", 100)]
+    links = {r["normalized_url"]: r for r in merge_posts(post_table(rows), 3, False).links.to_pylist()}
+    expected = sorted({s for s in subs if s}, key=lambda s: (s.lower(), s))
+    assert links[c]["subreddits"] == expected == ["a", "News", "news", "Ünï", "ünï"]
+    assert links[d]["subreddits"] == [] and links[A]["subreddits"] == []
+    assert (links[c]["domain"], links[d]["domain"], links[A]["domain"]) == ("c.co.uk", "[2001:db8::1]", "a.example")

@@ -83,3 +83,29 @@ def test_empty_batch() -> None:
     judged = judge(posts([]), rules(), 4)
     assert judged.table.num_rows == 0 and judged.buckets == []
     assert judged.table.schema.field("id").type == pa.string()
+
+
+def test_link_keys_of_a_mixed_batch() -> None:
+    # kept, repeated, blocked and dropped posts interleaved: ids and partitions line up with their rows
+    urls = ["https://example.com/a", "https://en.wikipedia.org/wiki/A", "https://example.com/b?utm_source=x",
+            "https://example.com/a", "https://example.com/" + "x" * 120, "https://EXAMPLE.com/c/", "ftp://x/"]
+    rows = [ok(url=u) for u in urls] + [ok(score=0), ok(url="https://example.com/d")]
+    cache: dict = {}
+    judged = judge(posts(rows), rules(), 5, cache)
+    expected = ["https://example.com/a", "https://en.wikipedia.org/wiki/A", "https://example.com/b",
+                "https://example.com/a", None, "https://example.com/c", None, None, "https://example.com/d"]
+    assert judged.table.column("normalized_url").to_pylist() == expected
+    kept = [nu for nu, r in zip(expected, judged.reasons.to_pylist(), strict=True) if r is None]
+    assert kept == [e for i, e in enumerate(expected) if i not in (1, 4, 6, 7)]
+    assert judged.table.column("id").to_pylist() == [doc_id(nu) if nu in kept else None for nu in expected]
+    assert judged.buckets == [stable_hash64(nu) % 5 for nu in kept]
+    assert judged.signals.to_pylist() == [None] * 4 + [float(len(urls[4]))] + [None] * 2 + [0.0, None]
+    assert judged.notes == {"blocked_domains": {"wikipedia.org": 1},
+                            "invalid_url_examples": ["'ftp://x/': not an http(s) URL (scheme 'ftp')"]}
+    again = judge(posts(rows), rules(), 5, cache)  # every verdict from the cache now
+    assert again.table.equals(judged.table) and again.buckets == judged.buckets
+
+
+def test_reasons_a_format_adds_pass_through() -> None:
+    judged = judge(posts([ok(), ok(), ok()], [None, "unreadable", "malformed"]), rules(), 4)
+    assert judged.reasons.to_pylist() == [None, "unreadable", "malformed"]
