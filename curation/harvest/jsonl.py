@@ -1,7 +1,7 @@
 """NDJSON dumps -> post tables, decoding only the fields a post needs.
 
-msgspec decodes a whole block of lines in one call (``decode_lines``) straight into typed structs,
-skipping every other field without building it: several times faster than ``json.loads`` on 3 KB
+msgspec decodes a block of lines in a few calls (``decode_lines``, ~1 MiB each) straight into typed
+structs, skipping every other field without building it: several times faster than ``json.loads`` on 3 KB
 Reddit records. A block with a bad line is decoded again line by line: a line that fails on a type
 (``"score": "12"``, the string ``created_utc`` of some Pushshift months) is decoded leniently and
 counted as ``coerced``; a line that is not valid UTF-8 is decoded with the bad bytes replaced
@@ -50,11 +50,12 @@ class HNItem(msgspec.Struct, gc=False):
 
 
 Columns = dict[str, Any]
+Checker = Callable[[Any], str | None]  # a decoded item -> pre-decided drop reason ("!msg" = malformed)
 
 # msgspec holds the GIL for a whole call. Decoding a block (~13 MB of lines, ~13 ms) in one call kept the
 # read-ahead thread, which takes the GIL back a few times per chunk between stretches of decompressing
-# without it, waiting that long each time: 4.7 s of its 11 s per 1M benchmark records. Slices of about
-# 1 MiB with the GIL offered in between (time.sleep(0) releases it) keep decompression beside parsing.
+# without it, waiting that long each time: 3-4.7 s of its 9-11 s per 1M benchmark records. Slices of
+# about 1 MiB with the GIL offered in between (time.sleep(0) releases it) keep decompression beside parsing.
 DECODE_SLICE = 1 << 20
 
 
@@ -71,7 +72,6 @@ def _decode_lines(decoder: msgspec.json.Decoder, block: LineBlock) -> list:
         time.sleep(0)  # let a waiting read-ahead thread have the GIL
         pos = cut
     return items
-Checker = Callable[[Any], str | None]  # a decoded item -> pre-decided drop reason ("!msg" = malformed)
 
 
 def _reddit_columns(items: list[RedditSubmission]) -> Columns:
@@ -151,7 +151,7 @@ class JsonLinesFormat:
         blank: list[int] = []
         counts = {"coerced": 0, "invalid_utf8": 0, "blank_lines": 0}
         lines: list[bytes] | None = None
-        try:  # the fast path: the whole block in one call (it fails on the first bad line)
+        try:  # the fast path: the whole block in a few calls (they fail on the first bad line)
             items = _decode_lines(strict, block)
             if block.head:
                 items.insert(0, strict.decode(block.head))
