@@ -111,22 +111,6 @@ def local_copy(path: Path, suffix: str = "") -> Iterator[Path]:
             os.unlink(name)
 
 
-@contextlib.contextmanager
-def local_dir_copy(path: Path) -> Iterator[Path]:
-    """A local folder with the files of the folder ``path`` (read only)."""
-    if not is_remote(path):
-        yield path
-        return
-    d = Path(tempfile.mkdtemp(prefix="in-", dir=local_tmp_dir()))
-    try:
-        for f in path.iterdir():
-            if f.is_file():
-                f.fs.get_file(f.path, str(d / f.name))
-        yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
-
-
 def upload_dir(src: Path, dest: Path) -> None:
     """Upload the files of the local folder ``src`` below ``dest`` (recursively), one object each."""
     for f in sorted(src.rglob("*")):
@@ -161,11 +145,6 @@ def file_size(location: str) -> int:
         p = as_path(location)
         return int(p.fs.size(p.path))
     return os.path.getsize(location)
-
-
-def display(path: Path | str) -> str:
-    """How a location is shown to users: the URL for remote paths, the path for local ones."""
-    return str(path)
 
 
 def open_input(location: str | os.PathLike, block_size: int = 16 << 20):
