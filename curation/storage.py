@@ -46,10 +46,8 @@ def is_url(location: str) -> bool:
 
 def as_path(location: str | os.PathLike) -> Path:
     """A ``pathlib.Path`` for a local location, a ``UPath`` for a URL (``s3://bucket/run``)."""
-    if isinstance(location, Path) and not is_remote(location):
-        return location
     if not isinstance(location, str):
-        return location  # already a UPath
+        return location  # already a Path or a UPath
     if location.startswith("file://"):
         return Path(location.removeprefix("file://"))
     if not is_url(location):
