@@ -17,6 +17,11 @@ Each side runs ``--repeat`` times in a fresh process, alternating; medians are r
 peak RSS of each process (for the stage: the largest of its processes). Worker processes are started
 and their imports done before the clock starts, as the baseline's are.
 
+The server shares the machine's cores with the client, so the CPU both spend per page bounds the
+throughput: the benchmark also reads the server's CPU time (Linux ``/proc``) and prints each side's
+ceiling, ``cores / (client + server CPU per page)``, and the ratio of the two ceilings: the best ratio
+the stage could reach on this machine at its present CPU cost, whatever the scheduling.
+
     python benchmarks/fetch.py [--scale small|default] [--concurrency 32] [--kb 30] [--repeat 3] [--workers 2]
 """
 
@@ -171,13 +176,26 @@ def _safety_only(port: int, urls: list[str], names: list[str], concurrency: int,
     out.put({"seconds": time.perf_counter() - start, **_usage(), "cpu_work": _usage()["cpu"] - cpu0})
 
 
-def _in_process(target, *args) -> dict:
+def _process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) a process has used so far; None where /proc is not there."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def _in_process(server_pid: int, target, *args) -> dict:
+    """Run ``target`` in a fresh process; adds the server's CPU seconds meanwhile as ``server_cpu``."""
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     p = ctx.Process(target=target, args=(*args, q))
+    before = _process_cpu(server_pid)
     p.start()
     result = q.get()
     p.join()
+    after = _process_cpu(server_pid)
+    result["server_cpu"] = None if before is None or after is None else after - before
     return result
 
 
@@ -206,9 +224,9 @@ def main() -> None:
         urls, names = _urls(port, pages, hosts, max(1, args.kb * 1024 // 160))
         base, safety, ours = [], [], []
         for _ in range(args.repeat):
-            base.append(_in_process(_baseline, port, urls, names, args.concurrency))
-            safety.append(_in_process(_safety_only, port, urls, names, args.concurrency, args.delay))
-            ours.append(_in_process(_stage, port, urls, names, args.concurrency, args.delay, args.workers))
+            base.append(_in_process(server.pid, _baseline, port, urls, names, args.concurrency))
+            safety.append(_in_process(server.pid, _safety_only, port, urls, names, args.concurrency, args.delay))
+            ours.append(_in_process(server.pid, _stage, port, urls, names, args.concurrency, args.delay, args.workers))
     finally:
         server.terminate()
         server.wait()
@@ -230,6 +248,16 @@ def main() -> None:
     print(f"  kept pages {ours[0]['kept']}, robots.txt requests {ours[0]['robots']}, WARC {ours[0]['warc_mb']:.1f} MB")
     print(f"  ratio (safety, no archive / bare loop): {b / sf:.2f}")
     print(f"  ratio (fetch stage / bare loop):        {b / o:.2f}  (target >= 0.7)")
+    server = [statistics.median(r["server_cpu"] for r in runs) / pages * 1e3
+              if all(r["server_cpu"] is not None for r in runs) else None for runs in (base, safety, ours)]
+    if None not in server:  # what the cores allow: both sides are CPU-bound on a small machine
+        cores = os.cpu_count() or 1
+        print(f"  server CPU/page: bare loop {server[0]:.2f} ms, safety {server[1]:.2f} ms, stage {server[2]:.2f} ms "
+              "(robots.txt requests included)")
+        ceilings = [cores / (c + sv) * 1e3 for c, sv in zip((bc, sc, oc), server, strict=True)]
+        print(f"  CPU-bound ceiling on {cores} cores, cores / (client + server CPU per page): bare loop "
+              f"{ceilings[0]:.0f}, safety {ceilings[1]:.0f}, stage {ceilings[2]:.0f} pages/s; ratio of ceilings "
+              f"(stage / bare loop) {ceilings[2] / ceilings[0]:.2f}")
 
 
 if __name__ == "__main__":
