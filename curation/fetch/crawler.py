@@ -11,7 +11,10 @@ WARC record, everything else with its error class. Rules, in the order they appl
 5. 3xx: the target is queued as a new hop on its own host (robots, pacing and the guard apply
    again), up to ``max_redirects`` (``too_many_redirects``, ``redirect_loop``);
 6. a host that used up its error budget, whose name does not resolve, or that the guard refuses is
-   retired: its queued URLs are dropped with that error class, without contacting it again.
+   retired: its queued URLs are dropped with that error class, without contacting it again. What
+   belongs to one origin (scheme, host and port: RFC 9309 robots.txt, a port nothing listens on) ends
+   that origin only: its URLs are dropped as ``robots_unavailable`` (or ``invalid_url``), and the
+   host's other origins are fetched as usual.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncio
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp.abc import AbstractResolver
@@ -37,6 +41,7 @@ from curation.fetch.outcomes import (
     check_target,
     retry_after,
     status_error,
+    wire_url,
 )
 from curation.fetch.robots import (
     ALLOW_ALL,
@@ -57,6 +62,14 @@ ROBOTS_REDIRECTS = 5  # RFC 9309 2.3.1.2: follow at least five consecutive redir
 DEFERRED = "deferred"
 
 
+@dataclass(frozen=True)
+class OriginError:
+    """Why no URL of an origin is requested (its robots.txt stayed unreachable, its host is not valid)."""
+
+    error: str
+    detail: str
+
+
 class Crawler:
     def __init__(self, cfg: FetchConfig, archive: WarcArchive, journal: Journal, *,
                  pages: PageBuffer | None = None, resolver: AbstractResolver | None = None):
@@ -70,7 +83,8 @@ class Crawler:
         if resolver is None and cfg.resolve:
             resolver = StaticResolver(cfg.resolve, fallback=ThreadedResolver)
         self.resolver = GuardedResolver(self.policy, inner=resolver, timeout=cfg.connect_timeout)
-        self.robots: dict[str, RobotsRules] = {}
+        self.robots: dict[str, RobotsRules | OriginError] = {}  # per origin
+        self.robots_failures: Counter[str] = Counter()  # unreachable robots.txt fetches per origin
         self.stats: Counter[str] = Counter()
         self.frontier: Frontier | None = None
         self.client: HttpClient | None = None
@@ -91,6 +105,7 @@ class Crawler:
         try:
             for row, url in todo:
                 try:
+                    url = wire_url(url)
                     u = check_target(url, self.policy)
                 except InvalidTarget as e:
                     self._finish(Item(row, url), e.error, detail=str(e))
@@ -127,13 +142,17 @@ class Crawler:
     # -- one hop -----------------------------------------------------------------------------
     async def _step(self, host: Host, item: Item) -> None:
         u = URL(item.url, encoded=True)
-        rules: RobotsRules | None = ALLOW_ALL
+        rules: RobotsRules | OriginError | None = ALLOW_ALL
         if self.cfg.obey_robots:
             origin = origin_of(u.scheme.lower(), host.name, u.explicit_port)
             rules = self.robots.get(origin)
             if rules is None:
                 await self._robots_step(host, item, origin)
                 return
+        if isinstance(rules, OriginError):
+            self._finish(item, rules.error, detail=rules.detail)
+            self.frontier.release(host, item, contacted=False)
+            return
         if not rules.allowed(item.url, self.agent):
             self._finish(item, "robots", detail=f"disallowed by robots.txt for {self.agent}")
             self.frontier.release(host, item, contacted=False)
@@ -226,23 +245,22 @@ class Crawler:
 
     # -- robots.txt --------------------------------------------------------------------------
     async def _robots_step(self, host: Host, item: Item, origin: str) -> None:
-        """Fetch the origin's robots.txt in this host slot; the item goes back to the queue front."""
+        """Fetch the origin's robots.txt in this host slot; the item goes back to the queue front (and
+        ends there at once if the origin turned out to be unusable)."""
         outcome = await self._fetch_robots(origin, host)
-        if outcome in ("dns", "ssrf"):
+        if outcome in ("dns", "ssrf"):  # the host name's one lookup: every origin of the host fails alike
             self._finish(item, outcome, detail=f"{origin}/robots.txt: {outcome}")
             self._retire(host, outcome, f"{origin}/robots.txt")
             self.frontier.release(host, item)
             return
         if outcome == DEFERRED:
-            host.robots_failures += 1
-            if host.robots_failures >= self.cfg.robots_attempts:
-                self._finish(item, "robots_unavailable", detail=f"{origin}/robots.txt unreachable")
-                self._retire(host, "robots_unavailable", f"{origin}/robots.txt unreachable")
-                self.frontier.release(host, item)
+            self.robots_failures[origin] += 1
+            if self.robots_failures[origin] < self.cfg.robots_attempts:
+                self.frontier.add(host.name, item, front=True)
+                self.frontier.release(host, item, wait=self.cfg.robots_retry_delay)
                 return
-            self.frontier.add(host.name, item, front=True)
-            self.frontier.release(host, item, wait=self.cfg.robots_retry_delay)
-            return
+            self.robots[origin] = OriginError("robots_unavailable", f"{origin}/robots.txt unreachable")
+            self.stats["origins_unavailable"] += 1
         self.frontier.add(host.name, item, front=True)
         self.frontier.release(host, item)
 
@@ -255,6 +273,9 @@ class Crawler:
             if ex.error:
                 if hop == 0 and ex.error in ("dns", "ssrf"):
                     return ex.error
+                if hop == 0 and ex.error == "invalid_url":  # the origin itself (a host aiohttp refuses)
+                    self.robots[origin] = OriginError("invalid_url", f"{origin}: {ex.detail}")
+                    return None
                 return DEFERRED if hop == 0 else self._set_robots(origin, host, ALLOW_ALL)
             u = URL(url, encoded=True)
             self._vouch(await self._archive(ex, u))

@@ -42,7 +42,6 @@ class Host:
     last_end: float = float("-inf")
     not_before: float = float("-inf")  # Retry-After, robots.txt deferral
     errors: int = 0
-    robots_failures: int = 0
     dead: str | None = None  # the error class that retired this host
     queued: bool = False
 

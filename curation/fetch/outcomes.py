@@ -9,7 +9,9 @@ Error classes (the ``fetch`` stage's drop reasons): ``invalid_url``, ``unsupport
 from __future__ import annotations
 
 import email.utils
+import re
 import time
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from yarl import URL
 
@@ -26,17 +28,47 @@ class InvalidTarget(Exception):
         self.error = error
 
 
+_PRINTABLE = "".join(map(chr, range(0x21, 0x7F)))  # what a request line may carry as it is
+_WIRE_OK = re.compile("[!-~]*")
+
+
+def wire_url(url: str) -> str:
+    """``url`` as it can be sent: an international host name in its ASCII (punycode) form, and spaces,
+    control characters and non-ASCII characters elsewhere percent-encoded as UTF-8, as browsers send
+    them (existing escapes are kept as they are). Links from ``harvest`` are normalized already; this
+    is for link shards from elsewhere. ``InvalidTarget`` if the host name is not valid."""
+    if _WIRE_OK.fullmatch(url):
+        return url  # the common case: nothing to encode
+    from curation.urls import normalize_host
+
+    try:
+        parts = urlsplit(url.strip())  # also drops tabs and newlines inside, as browsers do
+        netloc = parts.netloc
+        if not _WIRE_OK.fullmatch(netloc):
+            userinfo, at, hostport = netloc.rpartition("@")
+            host, colon, port = hostport.rpartition(":") if not hostport.endswith("]") else (hostport, "", "")
+            if not colon or not port.isdigit():
+                host, colon, port = hostport, "", ""
+            netloc = quote(userinfo, safe=_PRINTABLE) + at + normalize_host(host) + colon + port
+    except ValueError as e:
+        raise InvalidTarget("invalid_url", str(e)) from None
+    return urlunsplit((parts.scheme, netloc, quote(parts.path, safe=_PRINTABLE),
+                       quote(parts.query, safe=_PRINTABLE), quote(parts.fragment, safe=_PRINTABLE)))
+
+
 def check_target(url: str, policy: AddressPolicy) -> URL:
     """The parsed URL if it may be requested at all; else ``InvalidTarget`` with the error class."""
     try:
         u = URL(url, encoded=True)
-        scheme, host = u.scheme.lower(), u.raw_host
+        scheme, host, port = u.scheme.lower(), u.raw_host, u.explicit_port
     except (ValueError, TypeError) as e:
         raise InvalidTarget("invalid_url", str(e)) from None
     if scheme not in ("http", "https"):
         raise InvalidTarget("unsupported_scheme", f"scheme {scheme or '(none)'!r}")
     if not host:
         raise InvalidTarget("invalid_url", "no host")
+    if port == 0:
+        raise InvalidTarget("invalid_url", "port 0")
     try:
         check_host_literal(host, policy)
     except SsrfBlocked as e:

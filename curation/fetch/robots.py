@@ -4,8 +4,8 @@ How a robots.txt fetch is read (RFC 9309 section 2.3.1):
 - 2xx: the rules apply (the first ``ROBOTS_MAX_BYTES`` of the file; the RFC asks parsers for at least 500 KiB);
 - 4xx ("unavailable"): the crawler may fetch anything;
 - 5xx, 429, timeouts, connection errors ("unreachable"): the host is deferred and robots.txt retried later;
-  when it stays unreachable, every URL of the host is dropped as ``robots_unavailable`` (the RFC's
-  "complete disallow").
+  when it stays unreachable, every URL of the origin is dropped as ``robots_unavailable`` (the RFC's
+  "complete disallow"; robots.txt rules are per origin: scheme, host and port).
 """
 
 from __future__ import annotations
@@ -47,5 +47,8 @@ def agent_token(user_agent: str) -> str:
 
 
 def origin_of(scheme: str, host: str, port: int | None) -> str:
+    """``scheme://host[:port]``, the port only if not the scheme's default; IPv6 hosts in brackets."""
     default = {"http": 80, "https": 443}.get(scheme)
-    return f"{scheme}://{host}" + (f":{port}" if port and port != default else "")
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")

@@ -92,8 +92,9 @@ class FetchConfig(StageConfig):
         description="Failed requests (timeouts, connection errors, 429, 5xx) after which a host is skipped "
                     "(`host_errors`).")
     robots_attempts: int = Field(
-        3, ge=1, description="Tries for a robots.txt that answers 5xx or times out before the host's URLs are "
-                             "dropped as `robots_unavailable` (RFC 9309: unreachable means complete disallow).")
+        3, ge=1, description="Tries for a robots.txt that answers 5xx or times out before the URLs of its origin "
+                             "(scheme, host, port) are dropped as `robots_unavailable` (RFC 9309: unreachable "
+                             "means complete disallow).")
     robots_retry_delay: float = Field(30.0, ge=0, description="Seconds before trying an unreachable robots.txt again.")
     allow_private_networks: bool = Field(
         False, description="Allow loopback, private, link-local and other non-public addresses (intranet crawls, "

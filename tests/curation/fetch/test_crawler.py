@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
@@ -152,6 +153,31 @@ def test_unreachable_robots_drops_the_host(web, crawl):
     r = crawl([web.url("robots.test", f"/page/{i}") for i in range(3)], robots_attempts=2, robots_retry_delay=0.05)
     assert r.errors() == ["robots_unavailable"] * 3
     assert web.requests("robots.test") == ["/robots.txt", "/robots.txt"]
+
+
+def test_unreachable_robots_drops_that_origin_only(web, crawl):
+    with socket.socket() as s:  # a port nothing listens on: the same host name, another origin
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    urls = [f"http://a.test:{dead}/page/1", web.url("a.test", "/page/2"), f"http://a.test:{dead}/page/3"]
+    r = crawl(urls, robots_attempts=2, robots_retry_delay=0.05)
+    assert r.errors() == ["robots_unavailable", None, "robots_unavailable"]
+    assert r.entries[0]["detail"] == f"http://a.test:{dead}/robots.txt unreachable"
+    assert r.stats["origins_unavailable"] == 1 and not r.stats.get("hosts_retired")
+
+
+def test_a_host_aiohttp_refuses_ends_its_urls_without_waiting_for_robots(web, crawl):
+    r = crawl(["http://256.256.256.256/x", "http://256.256.256.256/y"], robots_attempts=2, robots_retry_delay=0.05)
+    assert r.errors() == ["invalid_url"] * 2
+    assert "is not a canonical IPv4 address" in r.entries[1]["detail"]
+    assert r.stats["robots_requests"] == 1 and not r.stats.get("requests")
+
+
+def test_links_are_requested_in_their_wire_form(web, crawl):
+    r = crawl([web.url("a.test", "/page/with space"), web.url("a.test", "/page/caf\u00e9")])
+    assert r.errors() == [None, None]
+    assert web.requests("a.test")[1:] == ["/page/with%20space", "/page/caf%C3%A9"]
+    assert r.entries[0]["final_url"] == web.url("a.test", "/page/with%20space")
 
 
 def test_robots_4xx_allows_everything(web, crawl):

@@ -4,7 +4,7 @@ from email.utils import format_datetime
 import pytest
 
 from curation.fetch.client import Exchange
-from curation.fetch.outcomes import InvalidTarget, check_target, retry_after, status_error
+from curation.fetch.outcomes import InvalidTarget, check_target, retry_after, status_error, wire_url
 from curation.fetch.ssrf import AddressPolicy
 
 
@@ -18,7 +18,7 @@ def test_retry_after_in_seconds_or_as_a_date():
 
 @pytest.mark.parametrize("url, error", [("ftp://a.test/x", "unsupported_scheme"), ("javascript:alert(1)", "unsupported_scheme"),
                                         ("http:///nohost", "invalid_url"), ("http://10.1.2.3/", "ssrf"),
-                                        ("http://[::1]:8080/", "ssrf")])
+                                        ("http://[::1]:8080/", "ssrf"), ("http://a.test:0/x", "invalid_url")])
 def test_targets_refused_before_any_request(url, error):
     with pytest.raises(InvalidTarget) as e:
         check_target(url, AddressPolicy())
@@ -29,3 +29,21 @@ def test_final_statuses():
     assert status_error(Exchange("u", status=200)) is None
     assert status_error(Exchange("u", status=200, body_skipped=True)) == "not_html"
     assert [status_error(Exchange("u", status=s)) for s in (404, 503, 304)] == ["http_4xx", "http_5xx", "http_status"]
+
+
+@pytest.mark.parametrize("url, sent", [
+    ("https://a.test/x?q=1", "https://a.test/x?q=1"),  # nothing to encode: the very same string
+    ("http://a.test/a b/c\x00d?q=x y", "http://a.test/a%20b/c%00d?q=x%20y"),
+    ("http://a.test/caf\u00e9?q=\u00e4", "http://a.test/caf%C3%A9?q=%C3%A4"),
+    ("http://a.test/%7e%zz%20", "http://a.test/%7e%zz%20"),  # escapes kept as written, as browsers do
+    ("http://B\u00fccher.test:8080/", "http://xn--bcher-kva.test:8080/"),
+    ("http://u\u00e9:pw@a.test/", "http://u%C3%A9:pw@a.test/"),
+])
+def test_links_are_sent_in_their_wire_form(url, sent):
+    assert wire_url(url) == sent
+
+
+def test_an_invalid_international_host_is_an_invalid_url():
+    with pytest.raises(InvalidTarget) as e:
+        wire_url("http://a\u00e9..test/")
+    assert e.value.error == "invalid_url"

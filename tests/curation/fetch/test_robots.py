@@ -19,3 +19,5 @@ def test_agent_token_and_origin():
     assert agent_token("webtext-curation/0.1 (research)") == "webtext-curation"
     assert origin_of("https", "a.test", 443) == "https://a.test"
     assert origin_of("http", "a.test", 8080) == "http://a.test:8080"
+    assert origin_of("http", "2001:db8::1", None) == "http://[2001:db8::1]"
+    assert origin_of("http", "::1", 8080) == "http://[::1]:8080"
