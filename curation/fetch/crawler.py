@@ -39,6 +39,7 @@ from curation.fetch.outcomes import (
     RETRY_STATUSES,
     InvalidTarget,
     check_target,
+    redirect_target,
     retry_after,
     status_error,
     wire_url,
@@ -219,7 +220,7 @@ class Crawler:
     def _redirect(self, host: Host, item: Item, u: URL, location: str, ex: Exchange, ref: RecordRef) -> None:
         self.stats["redirects"] += 1
         try:
-            target = str(u.join(URL(location.strip())).with_fragment(None))
+            target = redirect_target(u, location)
             nxt = check_target(target, self.policy)
         except InvalidTarget as e:
             self._finish(item, e.error, ex, ref, detail=f"redirect to {location[:200]}: {e}")
@@ -282,7 +283,7 @@ class Crawler:
             location = ex.header("Location")
             if 300 <= ex.status < 400 and location and hop < ROBOTS_REDIRECTS:
                 try:
-                    url = str(check_target(str(u.join(URL(location.strip()))), self.policy))
+                    url = str(check_target(redirect_target(u, location), self.policy))
                 except (InvalidTarget, ValueError):
                     return self._set_robots(origin, host, ALLOW_ALL)
                 continue

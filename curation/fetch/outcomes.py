@@ -8,6 +8,7 @@ Error classes (the ``fetch`` stage's drop reasons): ``invalid_url``, ``unsupport
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import re
 import time
@@ -54,6 +55,16 @@ def wire_url(url: str) -> str:
         raise InvalidTarget("invalid_url", str(e)) from None
     return urlunsplit((parts.scheme, netloc, quote(parts.path, safe=_PRINTABLE),
                        quote(parts.query, safe=_PRINTABLE), quote(parts.fragment, safe=_PRINTABLE)))
+
+
+def redirect_target(base: URL, location: str) -> str:
+    """The absolute URL a ``Location`` header points to, without its fragment. Header values are kept
+    as latin-1 (one character per byte); like browsers, a value that is valid UTF-8 is read as UTF-8,
+    so ``/caf\u00e9`` and ``bücher.de`` are sent percent-encoded and in punycode, not as mojibake.
+    ``ValueError`` if the value is not a URL."""
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+        location = location.encode("latin-1").decode("utf-8")
+    return str(base.join(URL(location.strip())).with_fragment(None))
 
 
 def check_target(url: str, policy: AddressPolicy) -> URL:

@@ -180,6 +180,13 @@ def test_links_are_requested_in_their_wire_form(web, crawl):
     assert r.entries[0]["final_url"] == web.url("a.test", "/page/with%20space")
 
 
+def test_a_utf8_location_is_followed_percent_encoded(web, crawl):
+    r = crawl([web.url("a.test", "/to?url=/page/caf%C3%A9")])
+    assert r.errors() == [None]
+    assert r.entries[0]["final_url"] == web.url("a.test", "/page/caf%C3%A9")
+    assert web.requests("a.test")[-1] == "/page/caf%C3%A9"
+
+
 def test_robots_4xx_allows_everything(web, crawl):
     web.robots["robots.test"] = [(403, "forbidden")]
     r = crawl([web.url("robots.test", "/page/1")])

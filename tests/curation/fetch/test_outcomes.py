@@ -2,9 +2,17 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+from yarl import URL
 
 from curation.fetch.client import Exchange
-from curation.fetch.outcomes import InvalidTarget, check_target, retry_after, status_error, wire_url
+from curation.fetch.outcomes import (
+    InvalidTarget,
+    check_target,
+    redirect_target,
+    retry_after,
+    status_error,
+    wire_url,
+)
 from curation.fetch.ssrf import AddressPolicy
 
 
@@ -47,3 +55,12 @@ def test_an_invalid_international_host_is_an_invalid_url():
     with pytest.raises(InvalidTarget) as e:
         wire_url("http://a\u00e9..test/")
     assert e.value.error == "invalid_url"
+
+
+def test_redirect_targets_read_utf8_locations_as_browsers_do():
+    base = URL("http://a.test/dir/page?q=1")
+    raw = "/caf\u00e9#top".encode().decode("latin-1")  # how header values arrive: one character per byte
+    assert redirect_target(base, raw) == "http://a.test/caf%C3%A9"
+    assert redirect_target(base, "http://b\u00fccher.test/x".encode().decode("latin-1")) == "http://xn--bcher-kva.test/x"
+    assert redirect_target(base, "next\xe9") == "http://a.test/dir/next%C3%A9"  # not UTF-8: latin-1 it is
+    assert redirect_target(base, "//b.test/y") == "http://b.test/y"
