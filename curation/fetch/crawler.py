@@ -20,6 +20,7 @@ WARC record, everything else with its error class. Rules, in the order they appl
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -73,8 +74,9 @@ class OriginError:
 
 class Crawler:
     def __init__(self, cfg: FetchConfig, archive: WarcArchive, journal: Journal, *,
-                 pages: PageBuffer | None = None, resolver: AbstractResolver | None = None):
+                 pages: PageBuffer | None = None, resolver: AbstractResolver | None = None, label: str = "fetch"):
         self.cfg = cfg
+        self.label = label  # names the task in progress lines
         self.archive = archive
         self.journal = journal
         self.pages = pages  # told of every finished row, with the body of a kept candidate
@@ -87,6 +89,8 @@ class Crawler:
         self.robots: dict[str, RobotsRules | OriginError] = {}  # per origin
         self.robots_failures: Counter[str] = Counter()  # unreachable robots.txt fetches per origin
         self.stats: Counter[str] = Counter()
+        self.finished = 0  # rows with their outcome, for progress lines
+        self.kept = 0  # of which pages (no error)
         self.frontier: Frontier | None = None
         self.client: HttpClient | None = None
         self.writer: BackgroundWriter | None = None
@@ -118,9 +122,13 @@ class Crawler:
                                   max_bytes=self.cfg.max_body_bytes, allowed_types=self.cfg.content_types,
                                   resolver=self.resolver, concurrency=self.cfg.concurrency) as client:
                 self.client = client
-                async with asyncio.TaskGroup() as tg:
-                    for _ in range(self.cfg.concurrency):
-                        tg.create_task(self._worker())
+                heartbeat = asyncio.create_task(self._heartbeat(len(todo), start))
+                try:
+                    async with asyncio.TaskGroup() as tg:
+                        for _ in range(self.cfg.concurrency):
+                            tg.create_task(self._worker())
+                finally:
+                    heartbeat.cancel()
         finally:
             try:
                 for f in files:
@@ -135,6 +143,19 @@ class Crawler:
         self.stats["dns_lookups"] = self.resolver.lookups
         self.stats["fetch_seconds"] = round(time.perf_counter() - start, 3)
         return dict(self.stats)
+
+    async def _heartbeat(self, total: int, start: float) -> None:
+        """Every ``progress_seconds``, one line on stderr: a fetch task can run for hours (a host's
+        URLs are one ``per_host_delay`` apart), and the run's progress bar only counts finished tasks."""
+        if not self.cfg.progress_seconds:
+            return
+        while True:
+            await asyncio.sleep(self.cfg.progress_seconds)
+            done, kept = self.finished, self.kept
+            seconds = time.perf_counter() - start
+            left = sum(1 for h in self.frontier.hosts.values() if h.queue or h.in_flight)
+            print(f"{self.label}: {done:,}/{total:,} links finished ({kept:,} pages, {done - kept:,} failed) in "
+                  f"{seconds:,.0f} s, {done / seconds:,.1f} links/s; {left:,} hosts left", file=sys.stderr, flush=True)
 
     async def _worker(self) -> None:
         while (taken := await self.frontier.take()) is not None:
@@ -322,6 +343,8 @@ class Crawler:
             "truncated": bool(ex and ref and ex.truncated), "detail": detail or (ex.detail if ex else ""),
         }
         self.journal.append(entry, ref)
+        self.finished += 1
+        self.kept += error is None
         if self.pages is not None:
             kept = error is None and ex is not None and ref is not None
             self.pages.finish(item.row, ex.body if kept else None, entry["content_type"])

@@ -109,6 +109,9 @@ class FetchConfig(StageConfig):
     warc_max_bytes: int = Field(
         1_000_000_000, ge=1_000_000,  # Common Crawl: WARC files of about 1 GB
         description="A WARC file is closed and the next one started past this size.")
+    progress_seconds: float = Field(
+        60.0, ge=0, description="A long crawl prints a progress line per task this often (links finished, pages "
+                                "kept, rate, hosts left) to stderr; 0: never.")
 
     @field_validator("allowed_networks")
     @classmethod
@@ -207,7 +210,7 @@ class Fetch(Stage):
         pages = PageBuffer(len(urls), cfg.batch_size, state.rows)
         reader = WarcReader(root)
         try:
-            for b in self._crawl(todo, archive, journal, pages, notes):
+            for b in self._crawl(key, todo, archive, journal, pages, notes):
                 start = b * cfg.batch_size
                 batch = links.slice(start, cfg.batch_size)
                 rows = range(start, start + batch.num_rows)
@@ -256,8 +259,8 @@ class Fetch(Stage):
         for f in [*files[1:], files[0]]:
             publish(f, self.ctx.stage_dir / f.relative_to(local_stage).as_posix())  # uploads, then deletes f
 
-    def _crawl(self, todo: list[tuple[int, str]], archive: WarcArchive, journal: Journal, pages: PageBuffer,
-               notes: dict[str, Any]) -> Iterator[int]:
+    def _crawl(self, key: str, todo: list[tuple[int, str]], archive: WarcArchive, journal: Journal,
+               pages: PageBuffer, notes: dict[str, Any]) -> Iterator[int]:
         """Run the crawl, pausing it to yield each batch number (in order) as soon as all its rows are
         finished: the batch is built and written while the crawl waits (tens of ms for 1,000 pages of
         30 KB), and its pages leave memory. The last batch comes after the crawl's end, with its counters
@@ -267,7 +270,7 @@ class Fetch(Stage):
         n = len(pages.left)
         b = 0
         if todo:
-            crawler = Crawler(self.config, archive, journal, pages=pages)
+            crawler = Crawler(self.config, archive, journal, pages=pages, label=f"{self.ctx.label} {key}")
             with asyncio.Runner() as runner:
                 crawl = runner.get_loop().create_task(crawler.run(todo))
                 while not crawl.done():

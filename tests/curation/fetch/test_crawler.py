@@ -187,6 +187,17 @@ def test_a_utf8_location_is_followed_percent_encoded(web, crawl):
     assert web.requests("a.test")[-1] == "/page/caf%C3%A9"
 
 
+def test_a_long_crawl_prints_progress(web, crawl, capsys):
+    urls = [web.url("paced.test", f"/page/{i}") for i in range(3)] + [web.url("a.test", "/status/404")]
+    crawl(urls, per_host_delay=0.2, progress_seconds=0.1)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines and all(line.startswith("fetch: ") for line in lines)
+    assert "/4 links finished" in lines[0] and "hosts left" in lines[0]
+    assert any("1 failed" in line for line in lines)
+    crawl(urls, per_host_delay=0.2, progress_seconds=0)
+    assert capsys.readouterr().err == ""
+
+
 def test_robots_4xx_allows_everything(web, crawl):
     web.robots["robots.test"] = [(403, "forbidden")]
     r = crawl([web.url("robots.test", "/page/1")])
