@@ -50,6 +50,16 @@ def _fingerprint(spec: StageSpec, upstream: str | None, inputs: Any) -> dict[str
     return {"fingerprint": digest, **body}
 
 
+def _same_outputs(old: dict, new: dict, run_only: frozenset[str]) -> bool:
+    """Whether two fingerprints differ only in settings that change how a stage runs, not what it
+    writes (``StageConfig.run_only``), including such a setting that the older version did not have."""
+    def what(fp: dict) -> dict:
+        return {"stage": fp.get("stage"), "upstream": fp.get("upstream"), "inputs": fp.get("inputs"),
+                "config": {k: v for k, v in fp.get("config", {}).items() if k not in run_only}}
+
+    return what(old) == what(new)
+
+
 def _config_diff(old: dict, new: dict) -> str:
     changes = []
     for k in sorted(set(old.get("config", {})) | set(new["config"])):
@@ -144,6 +154,8 @@ class Runner:
         fp_path = d / "fingerprint.json"
         if d.exists() and fp_path.exists() and not forced:
             old = read_json(fp_path)
+            if old["fingerprint"] != fp["fingerprint"] and _same_outputs(old, fp, type(spec.config).run_only):
+                fp = old  # the stage keeps its recorded identity, which later stages name as their upstream
             if old["fingerprint"] != fp["fingerprint"]:
                 raise UserError(
                     f"stage {stage.ctx.label} was run with a different setup ({_config_diff(old, fp)}); "

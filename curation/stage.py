@@ -42,6 +42,9 @@ class StageConfig(BaseModel):
     """Settings common to every stage; each stage subclasses this with its own fields."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    # Settings that change how a stage runs, never what it writes (a progress interval, requests in
+    # flight): changing them, or a newer version adding one, resumes a run instead of refusing it.
+    run_only: ClassVar[frozenset[str]] = frozenset()
 
     batch_size: int = Field(1000, ge=1, description="Records per batch handed to the stage.")
 

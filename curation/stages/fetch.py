@@ -44,6 +44,8 @@ LINKS = "links-"  # partition-phase task keys: links-<input shard>
 
 
 class FetchConfig(StageConfig):
+    run_only: ClassVar[frozenset[str]] = frozenset({"concurrency", "progress_seconds"})
+
     user_agent: str = Field(
         f"webtext-curation/{VERSION} (research corpus crawler)",
         min_length=1, description="User-Agent header; its first word is the robots.txt token unless `robots_agent`.")

@@ -210,3 +210,33 @@ def test_fetch_into_a_run_on_object_storage(web, bucket: str, tmp_path: Path, mo
     check = subprocess.run([sys.executable, "-m", "warcio.cli", "check", str(tmp_path / "page.warc.gz")],
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_run_resumes_when_only_how_it_fetches_changed(web, tmp_path: Path):
+    import random
+
+    from curation.harvest.synth import reddit_submission, write_dump
+    from curation.runner import Runner, RunOptions
+
+    rng = random.Random(0)
+    posts = [reddit_submission(rng, i, url=web.url("a.test", f"/page/{i}"), score=10, is_self=False, over_18=False)
+             for i in range(4)]
+    write_dump(tmp_path / "RS.jsonl.zst", posts)
+    fetch = {"stage": "fetch", **SETTINGS, "resolve": {"a.test": ["127.0.0.1"]}}
+    raw = {"name": "t", "stages": [{"stage": "harvest", "inputs": [str(tmp_path / "RS.jsonl.zst")], "partitions": 1},
+                                   fetch]}
+    run = tmp_path / "run"
+
+    def go(**settings) -> None:
+        raw["stages"][1] = {**fetch, **settings}
+        Runner(parse_pipeline(raw), run).run(RunOptions(progress=False, workers=1))
+
+    go()
+    recorded = (run / "02-fetch" / "fingerprint.json").read_bytes()
+    served = len(web.arrivals)
+    assert served == 5  # robots.txt and four pages
+    (run / "02-fetch" / "stats" / "part-00000.json").unlink()  # the task is unfinished again
+    go(concurrency=4, progress_seconds=5)
+    assert (run / "02-fetch" / "fingerprint.json").read_bytes() == recorded and len(web.arrivals) == served
+    with pytest.raises(UserError, match=r"max_redirects: 5 -> 1"):
+        go(max_redirects=1)
