@@ -295,8 +295,8 @@ class Crawler:
             if ex.error:
                 if hop == 0 and ex.error in ("dns", "ssrf"):
                     return ex.error
-                if hop == 0 and ex.error == "invalid_url":  # the origin itself (a host aiohttp refuses)
-                    self.robots[origin] = OriginError("invalid_url", f"{origin}: {ex.detail}")
+                if hop == 0 and ex.error in ("invalid_url", "tls"):  # the origin itself: a host aiohttp
+                    self.robots[origin] = OriginError(ex.error, f"{origin}: {ex.detail}")  # refuses, a bad certificate
                     return None
                 return DEFERRED if hop == 0 else self._set_robots(origin, host, ALLOW_ALL)
             u = URL(url, encoded=True)

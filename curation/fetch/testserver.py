@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import ssl
 import sys
 import threading
 import time
@@ -71,7 +72,8 @@ def bomb(kind: str) -> bytes:
 class TestWeb:
     __test__ = False  # not a pytest test class
 
-    def __init__(self) -> None:
+    def __init__(self, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.ssl_context = ssl_context  # serve https with this context (tests of certificate checks)
         self.arrivals: list[tuple[float, str, str]] = []  # (monotonic time, host, path)
         self.robots: dict[str, list[tuple[int, str]]] = {}
         self.hits: Counter[str] = Counter()
@@ -84,7 +86,7 @@ class TestWeb:
 
     # -- helpers for tests ---------------------------------------------------------------------
     def url(self, host: str, path: str) -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{'https' if self.ssl_context else 'http'}://{host}:{self.port}{path}"
 
     def times(self, host: str, prefix: str = "/") -> list[float]:
         return [t for t, h, p in self.arrivals if h == host and p.startswith(prefix) and p != "/robots.txt"]
@@ -184,7 +186,7 @@ class TestWeb:
     async def _start_site(self, port: int = 0) -> None:
         self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        site = web.TCPSite(self._runner, "127.0.0.1", port, ssl_context=self.ssl_context)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
 

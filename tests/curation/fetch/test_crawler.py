@@ -244,3 +244,23 @@ def test_every_exchange_passes_warcio_check(web, crawl):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.count("digest pass") >= 8  # 5 URLs + 2 hops + robots.txt, each response + request
+
+
+def test_an_untrusted_certificate_is_refused_as_tls_at_once(crawl, tmp_path):
+    import ssl
+
+    import trustme
+
+    from curation.fetch.testserver import TestWeb
+
+    ca = trustme.CA()  # a certificate authority nobody trusts: the client must refuse the server
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("a.test").configure_cert(context)
+    web = TestWeb(ssl_context=context).start()
+    try:
+        r = crawl([web.url("a.test", "/page/1"), web.url("a.test", "/page/2")], robots_retry_delay=30)
+        assert r.errors() == ["tls", "tls"]
+        assert "certificate verify failed" in r.entries[0]["detail"]
+        assert r.stats["robots_requests"] == 1 and web.arrivals == []  # one handshake, no request served
+    finally:
+        web.stop()
