@@ -155,7 +155,7 @@ class Crawler:
             seconds = time.perf_counter() - start
             left = sum(1 for h in self.frontier.hosts.values() if h.queue or h.in_flight)
             print(f"{self.label}: {done:,}/{total:,} links finished ({kept:,} pages, {done - kept:,} failed) in "
-                  f"{seconds:,.0f} s, {done / seconds:,.1f} links/s; {left:,} hosts left", file=sys.stderr, flush=True)
+                  f"{seconds:,.0f} s, {done / seconds:,.1f} links/s; {left:,} host{'s' * (left != 1)} left", file=sys.stderr, flush=True)
 
     async def _worker(self) -> None:
         while (taken := await self.frontier.take()) is not None:
