@@ -55,6 +55,7 @@ from curation.fetch.robots import (
 )
 from curation.fetch.ssrf import AddressPolicy, GuardedResolver, StaticResolver
 from curation.fetch.writer import INLINE, BackgroundWriter
+from curation.urls import normalize_host
 
 if TYPE_CHECKING:
     from curation.fetch.buffer import PageBuffer
@@ -83,8 +84,8 @@ class Crawler:
         self.user_agent = cfg.full_user_agent()
         self.agent = cfg.robots_agent or agent_token(cfg.user_agent)
         self.policy = AddressPolicy(cfg.allow_private_networks, cfg.allowed_networks)
-        if resolver is None and cfg.resolve:
-            resolver = StaticResolver(cfg.resolve, fallback=ThreadedResolver)
+        if resolver is None and cfg.resolve:  # names as requests carry them: punycode (see wire_url)
+            resolver = StaticResolver({normalize_host(k): v for k, v in cfg.resolve.items()}, fallback=ThreadedResolver)
         self.resolver = GuardedResolver(self.policy, inner=resolver, timeout=cfg.connect_timeout)
         self.robots: dict[str, RobotsRules | OriginError] = {}  # per origin
         self.robots_failures: Counter[str] = Counter()  # unreachable robots.txt fetches per origin

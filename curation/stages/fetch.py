@@ -132,7 +132,10 @@ class FetchConfig(StageConfig):
     def _resolve(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
         import ipaddress
 
+        from curation.urls import normalize_host
+
         for name, addresses in v.items():
+            normalize_host(name)  # raises ValueError naming an invalid host name
             for a in addresses:
                 try:
                     ipaddress.ip_address(a)

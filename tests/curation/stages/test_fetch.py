@@ -181,6 +181,17 @@ def test_config_errors_name_the_field():
         parse_pipeline({"name": "x", "stages": [{"stage": "fetch", "allowed_networks": ["intranet"]}]})
     with pytest.raises(UserError, match=r"stages\[0\]\.per_host_delay: must be >= 0"):
         parse_pipeline({"name": "x", "stages": [{"stage": "fetch", "per_host_delay": -1}]})
+    with pytest.raises(UserError, match=r"stages\[0\]\.resolve: .*invalid host name 'a..test'"):
+        parse_pipeline({"name": "x", "stages": [{"stage": "fetch", "resolve": {"a..test": ["127.0.0.1"]}}]})
+
+
+def test_international_names_in_resolve_and_in_links(web, tmp_path: Path):
+    _links(tmp_path, [[web.url("B\u00fccher.test", "/page/1"), web.url("xn--bcher-kva.test", "/page/2")]])
+    _run(_stage(tmp_path, resolve={"b\u00fccher.test": ["127.0.0.1"]}))
+    out = read_table(tmp_path / "02-fetch" / "part-00000.arrow")
+    assert out.column("fetch_error").to_pylist() == [None, None]
+    assert out.column("final_url").to_pylist()[0] == web.url("xn--bcher-kva.test", "/page/1")
+    assert web.requests("xn--bcher-kva.test") == ["/robots.txt", "/page/1", "/page/2"]
 
 
 def test_fetch_into_a_run_on_object_storage(web, bucket: str, tmp_path: Path, monkeypatch):
