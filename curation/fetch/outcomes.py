@@ -33,24 +33,31 @@ _PRINTABLE = "".join(map(chr, range(0x21, 0x7F)))  # what a request line may car
 _WIRE_OK = re.compile("[!-~]*")
 
 
+def _authority(url: str) -> str:
+    rest = url.partition("//")[2]
+    for sep in "/?#":
+        rest = rest.split(sep, 1)[0]
+    return rest
+
+
 def wire_url(url: str) -> str:
-    """``url`` as it can be sent: an international host name in its ASCII (punycode) form, and spaces,
-    control characters and non-ASCII characters elsewhere percent-encoded as UTF-8, as browsers send
-    them (existing escapes are kept as they are). Links from ``harvest`` are normalized already; this
-    is for link shards from elsewhere. ``InvalidTarget`` if the host name is not valid."""
-    if _WIRE_OK.fullmatch(url):
-        return url  # the common case: nothing to encode
+    """``url`` as it is sent: a user name and password dropped (credentials in links that strangers
+    posted are neither sent nor stored), an international host name in its ASCII (punycode) form, and
+    spaces, control and non-ASCII characters elsewhere percent-encoded as UTF-8, as browsers send them
+    (existing escapes are kept as they are). Links from ``harvest`` are normalized already; this is for
+    link shards from elsewhere. ``InvalidTarget`` if the host name is not valid."""
+    if _WIRE_OK.fullmatch(url) and "@" not in _authority(url):
+        return url  # the common case: nothing to change
     from curation.urls import normalize_host
 
     try:
         parts = urlsplit(url.strip())  # also drops tabs and newlines inside, as browsers do
-        netloc = parts.netloc
+        netloc = parts.netloc.rpartition("@")[2]
         if not _WIRE_OK.fullmatch(netloc):
-            userinfo, at, hostport = netloc.rpartition("@")
-            host, colon, port = hostport.rpartition(":") if not hostport.endswith("]") else (hostport, "", "")
+            host, colon, port = netloc.rpartition(":") if not netloc.endswith("]") else (netloc, "", "")
             if not colon or not port.isdigit():
-                host, colon, port = hostport, "", ""
-            netloc = quote(userinfo, safe=_PRINTABLE) + at + normalize_host(host) + colon + port
+                host, colon, port = netloc, "", ""
+            netloc = normalize_host(host) + colon + port
     except ValueError as e:
         raise InvalidTarget("invalid_url", str(e)) from None
     return urlunsplit((parts.scheme, netloc, quote(parts.path, safe=_PRINTABLE),

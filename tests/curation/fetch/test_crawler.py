@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import socket
 import subprocess
@@ -179,6 +180,14 @@ def test_links_are_requested_in_their_wire_form(web, crawl):
     assert r.errors() == [None, None]
     assert web.requests("a.test")[1:] == ["/page/with%20space", "/page/caf%C3%A9"]
     assert r.entries[0]["final_url"] == web.url("a.test", "/page/with%20space")
+
+
+def test_credentials_in_a_link_are_neither_sent_nor_stored(web, crawl):
+    url = web.url("a.test", "/page/1").replace("//", "//user:secret@")
+    r = crawl([url])
+    assert r.errors() == [None] and r.entries[0]["final_url"] == web.url("a.test", "/page/1")
+    warc = b"".join(gzip.decompress(p.read_bytes()) for p in r.warcs())
+    assert b"secret" not in warc and b"Authorization" not in warc and b"dXNlcjpzZWNyZXQ" not in warc
 
 
 def test_a_utf8_location_is_followed_percent_encoded(web, crawl):

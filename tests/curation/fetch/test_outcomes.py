@@ -45,7 +45,9 @@ def test_final_statuses():
     ("http://a.test/caf\u00e9?q=\u00e4", "http://a.test/caf%C3%A9?q=%C3%A4"),
     ("http://a.test/%7e%zz%20", "http://a.test/%7e%zz%20"),  # escapes kept as written, as browsers do
     ("http://B\u00fccher.test:8080/", "http://xn--bcher-kva.test:8080/"),
-    ("http://u\u00e9:pw@a.test/", "http://u%C3%A9:pw@a.test/"),
+    ("http://u\u00e9:pw@a.test/", "http://a.test/"),  # credentials in a link are not sent
+    ("http://user:secret@a.test:8080/x?q=1", "http://a.test:8080/x?q=1"),
+    ("https://mastodon.test/@someone?a=b@c", "https://mastodon.test/@someone?a=b@c"),
 ])
 def test_links_are_sent_in_their_wire_form(url, sent):
     assert wire_url(url) == sent
