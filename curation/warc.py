@@ -3,6 +3,8 @@
 Every ``response`` record is yielded whatever its WARC or HTTP headers claim (content sniffing is the
 extractor's job, not the reader's), so no page is lost because a server mislabelled it. A truncated
 or corrupt record ends the file with a counted error instead of a crash: records before it are kept.
+warcio itself stops quietly, as if at the end of the file, where a gzip member or a record's headers
+are cut, and raises assorted errors on damaged headers; ``iter_responses`` checks for both.
 """
 
 from __future__ import annotations
@@ -81,6 +83,38 @@ def _looks_like_archive(fh: io.BufferedIOBase) -> bool:
     return head.startswith((b"WARC/", b"filedesc://"))
 
 
+class _Records(ArchiveIterator):
+    """warcio's iterator, noting whether the file ended inside a gzip member: warcio then stops as if the
+    file were complete, and the records of that member and the ones the cut removed vanish unnoticed."""
+
+    cut_member = False
+    stopped_at = 0  # where reading stopped: in a plain file, bytes after it are a record warcio could not parse
+
+    def close(self) -> None:
+        d = self.reader.decompressor if self.reader is not None else None
+        if d is not None and not getattr(d, "eof", True):
+            self.cut_member = True
+        self.stopped_at = self.offset
+        super().close()
+
+
+def _unread_tail(fh: io.BufferedIOBase, offset: int) -> bool:
+    """Whether anything but blank lines follows ``offset`` (where the iterator stopped) in the file."""
+    try:
+        fh.seek(offset)
+        while chunk := fh.read(65536):
+            if chunk.strip(b"\r\n\t \x00"):
+                return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+def _drain(stream: io.BufferedIOBase) -> None:
+    while stream.read(65536):
+        pass
+
+
 def iter_responses(path: str, max_body_bytes: int, errors: WarcReadErrors) -> Iterator[WarcResponse]:
     """Yield the HTTP responses of one WARC/ARC file (gzip per record, whole-file gzip or plain)."""
     try:
@@ -92,18 +126,36 @@ def iter_responses(path: str, max_body_bytes: int, errors: WarcReadErrors) -> It
         if not _looks_like_archive(fh):
             errors.add("truncated_or_corrupt", f"{path}: not a WARC or ARC file")
             return
-        it = ArchiveIterator(fh, arc2warc=True, ensure_http_headers=False)
+        it = _Records(fh, arc2warc=True, ensure_http_headers=False)
         while True:
             try:
                 record = next(it)
             except StopIteration:
+                if it.cut_member:
+                    errors.add("truncated_or_corrupt", f"{path}: the file ends inside a gzip member (cut short)")
+                elif _unread_tail(fh, it.stopped_at):
+                    errors.add("truncated_or_corrupt", f"{path} @ {it.stopped_at}: a record cut short or unparsable")
                 break
-            except (ArchiveLoadFailed, EOFError, OSError, ValueError) as e:
-                errors.add("truncated_or_corrupt", f"{path} @ {fh.tell()}: {str(e).splitlines()[0][:120]}")
+            except Exception as e:  # noqa: BLE001 (warcio parsing an untrusted file: AttributeError on a
+                # record without WARC-Target-URI, ValueError, EOFError, ...): the rest of the file is unreadable
+                first = (str(e).splitlines() or [""])[0][:120]
+                errors.add("truncated_or_corrupt", f"{path} @ {fh.tell()}: {type(e).__name__}: {first}")
                 break
             rtype = record.rec_type
+            if not (record.rec_headers.get_header("Content-Length") or "").strip().isdigit():
+                # mandatory in every record: without it, the headers were cut (or the record is not one)
+                errors.add("truncated_or_corrupt", f"{path} @ {it.offset}: a record without a Content-Length")
+                break
             if rtype not in ("response", "resource"):
                 errors.counts[f"skipped_{rtype}"] = errors.counts.get(f"skipped_{rtype}", 0) + 1
+                try:
+                    _drain(record.raw_stream)  # a record the file ends inside is an error here too
+                except Exception as e:  # noqa: BLE001 (as above)
+                    errors.add("truncated_or_corrupt", f"{path} @ {it.offset}: {type(e).__name__}: {str(e)[:120]}")
+                    break
+                if getattr(record.raw_stream, "limit", 0) > 0:
+                    errors.add("truncated_or_corrupt", f"{path}: {rtype} record at {it.offset} ends early")
+                    break
                 continue
             url = record.rec_headers.get_header("WARC-Target-URI") or ""
             http = record.http_headers

@@ -1,0 +1,71 @@
+"""The WARC reader on damaged files: whatever the damage, the complete records before it are yielded
+whole, a counted error says where it stopped, and nothing raises."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from pathlib import Path
+
+import pytest
+
+from curation.testing import article_html, write_warc
+from curation.warc import WarcReadErrors, iter_responses
+
+PAGES = [(f"http://a.test/{i}", 200, [("Content-Type", "text/html; charset=utf-8")], article_html(i).encode())
+         for i in range(6)]
+
+
+@pytest.fixture(scope="module")
+def warc(tmp_path_factory) -> bytes:
+    return write_warc(tmp_path_factory.mktemp("w") / "a.warc.gz", PAGES).read_bytes()
+
+
+def _members(data: bytes) -> list[int]:
+    """End offsets of the gzip members (one per record)."""
+    ends, pos = [], 0
+    while pos < len(data):
+        d = zlib.decompressobj(31)
+        d.decompress(data[pos:])
+        pos = len(data) - len(d.unused_data)
+        ends.append(pos)
+    return ends
+
+
+def _read(path: Path) -> tuple[list, WarcReadErrors]:
+    errors = WarcReadErrors()
+    return list(iter_responses(str(path), 10_000_000, errors)), errors
+
+
+def test_a_file_cut_anywhere_keeps_the_whole_records_before_the_cut_and_counts_the_cut(warc, tmp_path: Path):
+    ends = _members(warc)
+    path = tmp_path / "cut.warc.gz"
+    for cut in range(1, len(warc), 7):  # in the gzip header, the WARC headers, the body, the gzip trailer
+        path.write_bytes(warc[:cut])
+        out, errors = _read(path)
+        complete = sum(e <= cut for e in ends)
+        # a record whose body is whole but whose gzip trailer (CRC, size) is cut may come out too
+        assert len(out) in (complete, complete + 1), cut
+        assert [(r.url, r.body) for r in out] == [(u, b) for u, _, _, b in PAGES[:len(out)]], cut
+        assert errors.counts == ({} if cut in ends else {"truncated_or_corrupt": 1}), cut
+
+
+def test_an_uncompressed_file_cut_inside_a_record_counts_the_cut(warc, tmp_path: Path):
+    raw = gzip.decompress(warc)
+    path = tmp_path / "cut.warc"
+    for cut in range(200, len(raw), 97):
+        path.write_bytes(raw[:cut])
+        out, errors = _read(path)
+        assert [(r.url, r.body) for r in out] == [(u, b) for u, _, _, b in PAGES[:len(out)]], cut
+        assert errors.counts == {"truncated_or_corrupt": 1}, cut
+
+
+def test_a_record_without_a_target_uri_is_counted_not_raised(warc, tmp_path: Path):
+    raw = gzip.decompress(warc)
+    second = raw.index(b"WARC/1.1", 10)
+    damaged = raw[:second] + raw[second:].replace(b"WARC-Target-URI", b"WARC-Target-UXX", 1)
+    (tmp_path / "d.warc").write_bytes(damaged)
+    out, errors = _read(tmp_path / "d.warc")
+    assert [r.url for r in out] == ["http://a.test/0"]
+    assert errors.counts == {"truncated_or_corrupt": 1}
+    assert "AttributeError" in errors.examples[0]
