@@ -2,7 +2,8 @@
 
 Every ``response`` record is yielded whatever its WARC or HTTP headers claim (content sniffing is the
 extractor's job, not the reader's), so no page is lost because a server mislabelled it. A truncated
-or corrupt record ends the file with a counted error instead of a crash: records before it are kept.
+or corrupt record is a counted error instead of a crash: records before it are kept, and in a file
+with a gzip member per record (Common Crawl's layout) reading goes on at the next record's member.
 warcio itself stops quietly, as if at the end of the file, where a gzip member or a record's headers
 are cut, and raises assorted errors on damaged headers; ``iter_responses`` checks for both.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 from warcio.archiveiterator import ArchiveIterator
@@ -115,8 +116,34 @@ def _drain(stream: io.BufferedIOBase) -> None:
         pass
 
 
+def _next_member(fh: io.BufferedIOBase, pos: int) -> int | None:
+    """Offset of the first gzip member at or after ``pos`` that starts a WARC or ARC record, or None."""
+    carry = b""
+    fh.seek(pos)
+    while True:
+        chunk = fh.read(1 << 20)
+        if not chunk:
+            return None
+        data = carry + chunk
+        base = pos - len(carry)
+        i = data.find(b"\x1f\x8b\x08")
+        while i >= 0:
+            fh.seek(base + i)
+            try:
+                head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(fh.read(4096), 16)
+            except zlib.error:
+                head = b""
+            if head.startswith((b"WARC/", b"filedesc://")):
+                return base + i
+            i = data.find(b"\x1f\x8b\x08", i + 1)
+        carry = data[-2:]
+        pos += len(chunk)
+        fh.seek(pos)
+
+
 def iter_responses(path: str, max_body_bytes: int, errors: WarcReadErrors) -> Iterator[WarcResponse]:
-    """Yield the HTTP responses of one WARC/ARC file (gzip per record, whole-file gzip or plain)."""
+    """Yield the HTTP responses of one WARC/ARC file (gzip per record, whole-file gzip or plain). Past a
+    damaged record of a gzip-per-record file, reading goes on at the next record's gzip member."""
     try:
         fh = open_input(path)
     except OSError as e:
@@ -126,72 +153,86 @@ def iter_responses(path: str, max_body_bytes: int, errors: WarcReadErrors) -> It
         if not _looks_like_archive(fh):
             errors.add("truncated_or_corrupt", f"{path}: not a WARC or ARC file")
             return
-        it = _Records(fh, arc2warc=True, ensure_http_headers=False)
-        while True:
-            try:
-                record = next(it)
-            except StopIteration:
-                if it.cut_member:
-                    errors.add("truncated_or_corrupt", f"{path}: the file ends inside a gzip member (cut short)")
-                elif _unread_tail(fh, it.stopped_at):
-                    errors.add("truncated_or_corrupt", f"{path} @ {it.stopped_at}: a record cut short or unparsable")
-                break
-            except Exception as e:  # noqa: BLE001 (warcio parsing an untrusted file: AttributeError on a
-                # record without WARC-Target-URI, ValueError, EOFError, ...): the rest of the file is unreadable
-                first = (str(e).splitlines() or [""])[0][:120]
-                errors.add("truncated_or_corrupt", f"{path} @ {fh.tell()}: {type(e).__name__}: {first}")
-                break
-            rtype = record.rec_type
-            if not (record.rec_headers.get_header("Content-Length") or "").strip().isdigit():
-                # mandatory in every record: without it, the headers were cut (or the record is not one)
-                errors.add("truncated_or_corrupt", f"{path} @ {it.offset}: a record without a Content-Length")
-                break
-            if rtype not in ("response", "resource"):
-                errors.counts[f"skipped_{rtype}"] = errors.counts.get(f"skipped_{rtype}", 0) + 1
-                try:
-                    _drain(record.raw_stream)  # a record the file ends inside is an error here too
-                except Exception as e:  # noqa: BLE001 (as above)
-                    errors.add("truncated_or_corrupt", f"{path} @ {it.offset}: {type(e).__name__}: {str(e)[:120]}")
-                    break
-                if getattr(record.raw_stream, "limit", 0) > 0:
-                    errors.add("truncated_or_corrupt", f"{path}: {rtype} record at {it.offset} ends early")
-                    break
-                continue
-            url = record.rec_headers.get_header("WARC-Target-URI") or ""
-            http = record.http_headers
-            status = None
-            ctype = None
-            headers: dict[str, str] = {}
-            if http is not None and rtype == "response":
-                try:
-                    status = int(http.get_statuscode())
-                except (TypeError, ValueError):
-                    status = None
-                ctype = http.get_header("Content-Type")
-                headers = {k.lower(): v for k, v in http.headers}
-            elif rtype == "resource":
-                ctype = record.rec_headers.get_header("Content-Type")
-                status = 200
-            try:
-                stream = record.content_stream() if rtype == "response" else record.raw_stream
-                body, over_cap = _read_capped(stream, max_body_bytes)
-            except _BODY_ERRORS as e:
-                offset = it.offset
-                # A body whose Content-Encoding does not decode: skip the page, keep reading.
-                errors.add("undecodable_body", f"{url}: {type(e).__name__}: {str(e)[:80]}")
-                continue
-            except (OSError, EOFError, ArchiveLoadFailed) as e:
-                errors.add("truncated_or_corrupt", f"{path} @ {it.offset}: {str(e)[:120]}")
-                break
-            if not over_cap and getattr(record.raw_stream, "limit", 0) > 0:
-                # The file ended inside this record (warcio returns what it got, silently).
-                errors.add("truncated_or_corrupt", f"{path}: record {url} ends early")
-                break
-            # Only after the body is read: warcio's get_record_offset() reads the record to its end.
-            offset = it.get_record_offset()
-            truncated = over_cap or bool(record.rec_headers.get_header("WARC-Truncated"))
-            yield WarcResponse(url, status, ctype, body, truncated,
-                               record.rec_headers.get_header("WARC-Record-ID") or f"{path}#{offset}",
-                               record.rec_headers.get_header("WARC-Date"), offset, headers)
+        gzipped = fh.read(2) == b"\x1f\x8b"
+        start: int | None = 0
+        while start is not None:
+            damaged = yield from _responses_from(fh, start, path, max_body_bytes, errors)
+            start = _next_member(fh, max(damaged, start) + 1) if damaged is not None and gzipped else None
+            if start is not None:
+                errors.counts["resumed_after_damage"] = errors.counts.get("resumed_after_damage", 0) + 1
     finally:
         fh.close()
+
+
+def _responses_from(fh: io.BufferedIOBase, start: int, path: str, max_body_bytes: int,
+                    errors: WarcReadErrors) -> Generator[WarcResponse, None, int | None]:
+    """The responses from offset ``start`` on; returns where a damaged record begins (None at the end)."""
+    fh.seek(start)
+    it = _Records(fh, arc2warc=True, ensure_http_headers=False)
+    while True:
+        try:
+            record = next(it)
+        except StopIteration:
+            if it.cut_member:
+                errors.add("truncated_or_corrupt", f"{path}: the file ends inside a gzip member (cut short)")
+                return it.stopped_at
+            if _unread_tail(fh, it.stopped_at):
+                errors.add("truncated_or_corrupt", f"{path} @ {it.stopped_at}: a record cut short or unparsable")
+                return it.stopped_at
+            return None
+        except Exception as e:  # noqa: BLE001 (warcio parsing an untrusted file: AttributeError on a
+            # record without WARC-Target-URI, ValueError, EOFError, ...): this record is unreadable
+            first = (str(e).splitlines() or [""])[0][:120]
+            errors.add("truncated_or_corrupt", f"{path} @ {it.offset}: {type(e).__name__}: {first}")
+            return it.offset
+        rtype = record.rec_type
+        if not (record.rec_headers.get_header("Content-Length") or "").strip().isdigit():
+            # mandatory in every record: without it, the headers were cut (or the record is not one)
+            errors.add("truncated_or_corrupt", f"{path} @ {it.offset}: a record without a Content-Length")
+            return it.offset
+        if rtype not in ("response", "resource"):
+            errors.counts[f"skipped_{rtype}"] = errors.counts.get(f"skipped_{rtype}", 0) + 1
+            try:
+                _drain(record.raw_stream)  # a record the file ends inside is an error here too
+            except Exception as e:  # noqa: BLE001 (as above)
+                errors.add("truncated_or_corrupt", f"{path} @ {it.offset}: {type(e).__name__}: {str(e)[:120]}")
+                return it.offset
+            if getattr(record.raw_stream, "limit", 0) > 0:
+                errors.add("truncated_or_corrupt", f"{path}: {rtype} record at {it.offset} ends early")
+                return it.offset
+            continue
+        url = record.rec_headers.get_header("WARC-Target-URI") or ""
+        http = record.http_headers
+        status = None
+        ctype = None
+        headers: dict[str, str] = {}
+        if http is not None and rtype == "response":
+            try:
+                status = int(http.get_statuscode())
+            except (TypeError, ValueError):
+                status = None
+            ctype = http.get_header("Content-Type")
+            headers = {k.lower(): v for k, v in http.headers}
+        elif rtype == "resource":
+            ctype = record.rec_headers.get_header("Content-Type")
+            status = 200
+        try:
+            stream = record.content_stream() if rtype == "response" else record.raw_stream
+            body, over_cap = _read_capped(stream, max_body_bytes)
+        except _BODY_ERRORS as e:
+            # A body whose Content-Encoding does not decode: skip the page, keep reading.
+            errors.add("undecodable_body", f"{url}: {type(e).__name__}: {str(e)[:80]}")
+            continue
+        except (OSError, EOFError, ArchiveLoadFailed) as e:
+            errors.add("truncated_or_corrupt", f"{path} @ {it.offset}: {str(e)[:120]}")
+            return it.offset
+        if not over_cap and getattr(record.raw_stream, "limit", 0) > 0:
+            # The file ended inside this record (warcio returns what it got, silently).
+            errors.add("truncated_or_corrupt", f"{path}: record {url} ends early")
+            return it.offset
+        # Only after the body is read: warcio's get_record_offset() reads the record to its end.
+        offset = it.get_record_offset()
+        truncated = over_cap or bool(record.rec_headers.get_header("WARC-Truncated"))
+        yield WarcResponse(url, status, ctype, body, truncated,
+                           record.rec_headers.get_header("WARC-Record-ID") or f"{path}#{offset}",
+                           record.rec_headers.get_header("WARC-Date"), offset, headers)

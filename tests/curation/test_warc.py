@@ -69,3 +69,17 @@ def test_a_record_without_a_target_uri_is_counted_not_raised(warc, tmp_path: Pat
     assert [r.url for r in out] == ["http://a.test/0"]
     assert errors.counts == {"truncated_or_corrupt": 1}
     assert "AttributeError" in errors.examples[0]
+
+
+@pytest.mark.parametrize("where", [30, 200, -12])  # in the WARC headers, in the body, in the gzip trailer
+def test_reading_goes_on_at_the_next_record_after_a_damaged_one(warc, tmp_path: Path, where: int):
+    ends = _members(warc)
+    damaged = bytearray(warc)
+    offset = ends[1] + where if where > 0 else ends[2] + where  # inside the third record's gzip member
+    for k in range(4):
+        damaged[offset + k] ^= 0xFF
+    (tmp_path / "d.warc.gz").write_bytes(bytes(damaged))
+    out, errors = _read(tmp_path / "d.warc.gz")
+    assert [(r.url, r.body) for r in out] == [(u, b) for u, _, _, b in PAGES[:2] + PAGES[3:]]
+    assert errors.counts == {"truncated_or_corrupt": 1, "resumed_after_damage": 1}
+    assert f"@ {ends[1]}:" in errors.examples[0]  # where the damaged record starts
