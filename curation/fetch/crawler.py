@@ -85,7 +85,8 @@ class Crawler:
         self.agent = cfg.robots_agent or agent_token(cfg.user_agent)
         self.policy = AddressPolicy(cfg.allow_private_networks, cfg.allowed_networks)
         if resolver is None and cfg.resolve:  # names as requests carry them: punycode (see wire_url)
-            resolver = StaticResolver({normalize_host(k): v for k, v in cfg.resolve.items()}, fallback=ThreadedResolver)
+            table = {normalize_host(name): addresses for name, addresses in cfg.resolve.items()}
+            resolver = StaticResolver(table, fallback=ThreadedResolver)
         self.resolver = GuardedResolver(self.policy, inner=resolver, timeout=cfg.connect_timeout)
         self.robots: dict[str, RobotsRules | OriginError] = {}  # per origin
         self.robots_failures: Counter[str] = Counter()  # unreachable robots.txt fetches per origin
@@ -155,8 +156,9 @@ class Crawler:
             done, kept = self.finished, self.kept
             seconds = time.perf_counter() - start
             left = sum(1 for h in self.frontier.hosts.values() if h.queue or h.in_flight)
+            hosts = f"{left:,} host{'s' * (left != 1)} left"
             print(f"{self.label}: {done:,}/{total:,} links finished ({kept:,} pages, {done - kept:,} failed) in "
-                  f"{seconds:,.0f} s, {done / seconds:,.1f} links/s; {left:,} host{'s' * (left != 1)} left", file=sys.stderr, flush=True)
+                  f"{seconds:,.0f} s, {done / seconds:,.1f} links/s; {hosts}", file=sys.stderr, flush=True)
 
     async def _worker(self) -> None:
         while (taken := await self.frontier.take()) is not None:
@@ -296,8 +298,9 @@ class Crawler:
             if ex.error:
                 if hop == 0 and ex.error in ("dns", "ssrf"):
                     return ex.error
-                if hop == 0 and ex.error in ("invalid_url", "tls"):  # the origin itself: a host aiohttp
-                    self.robots[origin] = OriginError(ex.error, f"{origin}: {ex.detail}")  # refuses, a bad certificate
+                if hop == 0 and ex.error in ("invalid_url", "tls"):  # the origin itself is unusable (a host
+                    # aiohttp refuses, a certificate that does not verify): no retry, no page request
+                    self.robots[origin] = OriginError(ex.error, f"{origin}: {ex.detail}")
                     return None
                 return DEFERRED if hop == 0 else self._set_robots(origin, host, ALLOW_ALL)
             u = URL(url, encoded=True)
