@@ -92,7 +92,7 @@ class _Records(ArchiveIterator):
     stopped_at = 0  # where reading stopped: in a plain file, bytes after it are a record warcio could not parse
 
     def close(self) -> None:
-        d = self.reader.decompressor if self.reader is not None else None
+        d = getattr(self.reader, "decompressor", None)  # warcio's DecompressingBufferedReader
         if d is not None and not getattr(d, "eof", True):
             self.cut_member = True
         self.stopped_at = self.offset
