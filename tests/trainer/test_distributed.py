@@ -1,4 +1,5 @@
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -31,3 +32,29 @@ def test_two_process_ddp_equals_single_process(packed, tmp_path):
     # gradients vs accumulation of two halves), so parameters agree to float32 rounding: 1e-5 after 8 steps.
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5, msg=k)
+
+
+def test_two_process_ddp_run_resumes_to_identical_parameters(packed, tmp_path):
+    """A DDP run that lost its last checkpoint (as a kill after step 4 would) resumes from step 4 on both
+    ranks and ends where the uninterrupted run ended, bit for bit."""
+    env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", "-m", "trainer.cli",
+           *COMMON, "--set", "train.checkpoint_every=4", "--data", str(packed), "--out", str(out)]
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr[-3000:]
+    last = out / "checkpoints" / "step-00000008"
+    straight = load_file(last / "model.safetensors")
+    straight_opt = torch.load(last / "optimizer.pt", weights_only=True)["optimizer"]
+    shutil.rmtree(last)  # the run is "killed" after its step-4 checkpoint
+
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "resumed from" in again.stdout and "step-00000004" in again.stdout
+    resumed = load_file(last / "model.safetensors")
+    assert straight.keys() == resumed.keys()
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+    opt = torch.load(last / "optimizer.pt", weights_only=True)["optimizer"]
+    assert all(torch.equal(straight_opt["state"][i]["exp_avg"], opt["state"][i]["exp_avg"]) for i in opt["state"])
+    steps = [line for line in (out / "metrics.jsonl").read_text().splitlines() if '"train"' in line]
+    assert len(steps) == len(set(steps))
