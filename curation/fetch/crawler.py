@@ -40,6 +40,7 @@ from curation.fetch.outcomes import (
     RETRY_STATUSES,
     InvalidTarget,
     check_target,
+    host_key,
     redirect_target,
     retry_after,
     status_error,
@@ -117,7 +118,7 @@ class Crawler:
                 except InvalidTarget as e:
                     self._finish(Item(row, url), e.error, detail=str(e))
                     continue
-                self.frontier.add(u.raw_host.lower(), Item(row, url))
+                self.frontier.add(host_key(u), Item(row, url))
             self.stats["hosts"] = len(self.frontier.hosts)
             async with HttpClient(user_agent=self.user_agent, connect_timeout=self.cfg.connect_timeout,
                                   read_timeout=self.cfg.read_timeout, total_timeout=self.cfg.total_timeout,
@@ -257,7 +258,7 @@ class Crawler:
         hops = (*item.hops, item.url)
         error = ("redirect_loop" if target in hops else
                  "too_many_redirects" if len(hops) > self.cfg.max_redirects else None)
-        name = nxt.raw_host.lower()
+        name = host_key(nxt)
         target_host = self.frontier.host(name)
         if error is None and target_host.dead:
             error = target_host.dead

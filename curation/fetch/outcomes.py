@@ -94,6 +94,12 @@ def check_target(url: str, policy: AddressPolicy) -> URL:
     return u
 
 
+def host_key(u: URL) -> str:
+    """The host whose politeness limits a URL falls under: lowercase, no trailing dot (``A.test.`` and
+    ``a.test`` are one host to pace)."""
+    return u.raw_host.lower().rstrip(".")
+
+
 def retry_after(value: str | None) -> float | None:
     """Seconds from a Retry-After header (delay-seconds or an HTTP date)."""
     if not value:

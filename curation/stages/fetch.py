@@ -18,6 +18,7 @@ Failed URLs go to ``rejected/`` with their error class as the drop reason (signa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -148,6 +149,12 @@ class FetchConfig(StageConfig):
 
 
 def host_of(url: str | None) -> str:
+    """The host a link is grouped by: as the crawler paces it (its wire form: punycode, lowercase, no
+    trailing dot), so every spelling of one host lands in one fetch task."""
+    from curation.fetch.outcomes import InvalidTarget, wire_url  # aiohttp: only where links are fetched
+
+    with contextlib.suppress(InvalidTarget):  # an invalid link fails later, in its own group
+        url = wire_url(url or "")
     try:
         return (urlsplit(url or "").hostname or "").rstrip(".")
     except ValueError:

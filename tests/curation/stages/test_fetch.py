@@ -251,3 +251,15 @@ def test_a_run_resumes_when_only_how_it_fetches_changed(web, tmp_path: Path):
     assert (run / "02-fetch" / "fingerprint.json").read_bytes() == recorded and len(web.arrivals) == served
     with pytest.raises(UserError, match=r"max_redirects: 5 -> 1"):
         go(max_redirects=1)
+
+
+def test_every_spelling_of_a_host_is_fetched_by_one_task_and_paced_as_one(web, tmp_path: Path):
+    links = [web.url(h, f"/page/{i}") for i, h in enumerate(["B\u00fccher.test", "xn--bcher-kva.test",
+                                                             "xn--bcher-kva.test.", "BÜCHER.TEST"])]
+    _links(tmp_path, [links])
+    stage = _stage(tmp_path, partitions=8, per_host_delay=0.2, resolve={"b\u00fccher.test": ["127.0.0.1"]})
+    _run(stage)
+    outs = [p for p in (tmp_path / "02-fetch").glob("part-*.arrow") if read_table(p).num_rows]
+    assert len(outs) == 1 and read_table(outs[0]).column("fetch_error").to_pylist() == [None] * 4
+    times = [t for t, h, p in web.arrivals if h.rstrip(".") == "xn--bcher-kva.test"]
+    assert len(times) == 5 and min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.19
