@@ -230,9 +230,14 @@ def _responses_from(fh: io.BufferedIOBase, start: int, path: str, max_body_bytes
             # The file ended inside this record (warcio returns what it got, silently).
             errors.add("truncated_or_corrupt", f"{path}: record {url} ends early")
             return it.offset
-        # Only after the body is read: warcio's get_record_offset() reads the record to its end.
+        # Only after the body is read: warcio's get_record_offset() reads the record to its end, and
+        # checks that only blank lines follow it (else it counts an error: the Content-Length was short).
+        warcio_errors = getattr(it, "err_count", 0)
         offset = it.get_record_offset()
         truncated = over_cap or bool(record.rec_headers.get_header("WARC-Truncated"))
+        if getattr(it, "err_count", 0) > warcio_errors:
+            errors.add("length_mismatch", f"{path}: record {url} is followed by more than its Content-Length")
+            truncated = True
         yield WarcResponse(url, status, ctype, body, truncated,
                            record.rec_headers.get_header("WARC-Record-ID") or f"{path}#{offset}",
                            record.rec_headers.get_header("WARC-Date"), offset, headers)

@@ -4,6 +4,7 @@ whole, a counted error says where it stopped, and nothing raises."""
 from __future__ import annotations
 
 import gzip
+import re
 import zlib
 from pathlib import Path
 
@@ -83,3 +84,22 @@ def test_reading_goes_on_at_the_next_record_after_a_damaged_one(warc, tmp_path: 
     assert [(r.url, r.body) for r in out] == [(u, b) for u, _, _, b in PAGES[:2] + PAGES[3:]]
     assert errors.counts == {"truncated_or_corrupt": 1, "resumed_after_damage": 1}
     assert f"@ {ends[1]}:" in errors.examples[0]  # where the damaged record starts
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_a_record_longer_than_its_content_length_is_counted_and_marked_truncated(warc, tmp_path: Path, gzipped):
+    ends = _members(warc)
+    second = gzip.decompress(warc[ends[0]:ends[1]])
+    length = int(re.search(rb"Content-Length: (\d+)", second).group(1))
+    short = second.replace(b"Content-Length: %d" % length, b"Content-Length: %d" % (length - 50), 1)
+    if gzipped:
+        data = warc[:ends[0]] + gzip.compress(short) + warc[ends[1]:]
+    else:
+        data = gzip.decompress(warc[:ends[0]]) + short + gzip.decompress(warc[ends[1]:])
+    path = tmp_path / ("s.warc.gz" if gzipped else "s.warc")
+    path.write_bytes(data)
+    out, errors = _read(path)
+    assert [r.url for r in out] == [u for u, _, _, _ in PAGES]
+    assert [r.truncated for r in out] == [False, True] + [False] * (len(PAGES) - 2)
+    assert out[1].body == PAGES[1][3][:-50]
+    assert errors.counts == {"length_mismatch": 1}
