@@ -201,7 +201,9 @@ def _responses_from(fh: io.BufferedIOBase, start: int, path: str, max_body_bytes
                 errors.add("truncated_or_corrupt", f"{path}: {rtype} record at {it.offset} ends early")
                 return it.offset
             continue
-        url = record.rec_headers.get_header("WARC-Target-URI") or ""
+        url = (record.rec_headers.get_header("WARC-Target-URI") or "").strip()
+        if url.startswith("<") and url.endswith(">"):  # the WARC/1.0 grammar, as some writers read it
+            url = url[1:-1]
         http = record.http_headers
         status = None
         ctype = None

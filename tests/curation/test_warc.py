@@ -103,3 +103,10 @@ def test_a_record_longer_than_its_content_length_is_counted_and_marked_truncated
     assert [r.truncated for r in out] == [False, True] + [False] * (len(PAGES) - 2)
     assert out[1].body == PAGES[1][3][:-50]
     assert errors.counts == {"length_mismatch": 1}
+
+
+def test_a_target_uri_in_angle_brackets_is_read_as_the_uri(warc, tmp_path: Path):
+    raw = gzip.decompress(warc).replace(b"WARC-Target-URI: http://a.test/0\r\n", b"WARC-Target-URI: <http://a.test/0>\r\n")
+    (tmp_path / "b.warc").write_bytes(raw)
+    out, errors = _read(tmp_path / "b.warc")
+    assert [r.url for r in out] == [u for u, _, _, _ in PAGES] and errors.counts == {}
