@@ -230,7 +230,8 @@ class Fetch(Stage):
                 if missing:
                     raise ShardError(f"{self.ctx.label} {key}: {len(missing)} links have no outcome in the journal "
                                      f"(first: row {missing[0]}); rerun to resume")
-                oc = self._pages(batch, [journal.state.rows[i] for i in rows], [pages.take(i) for i in rows], reader)
+                oc = self._pages(batch, [journal.state.rows.pop(i) for i in rows], [pages.take(i) for i in rows],
+                                 reader)  # popped: a task's memory holds the entries of unwritten batches only
                 if start + batch.num_rows == links.num_rows:  # the last batch: the crawl is over
                     oc.notes = {**notes, **oc.notes}
                 yield oc

@@ -130,6 +130,27 @@ def test_batches_are_built_while_the_crawl_goes_on_and_pages_over_the_budget_are
     assert stats["notes"]["requests"] == 6
 
 
+def test_a_task_forgets_the_journal_entries_of_written_batches(web, tmp_path: Path, monkeypatch):
+    from curation.stages import fetch as fetch_stage
+
+    journals = []
+
+    class Recorded(fetch_stage.Journal):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            journals.append(self)
+
+    monkeypatch.setattr(fetch_stage, "Journal", Recorded)
+    _links(tmp_path, [[web.url(h, f"/page/{i}") for i, h in enumerate(HOSTS + HOSTS[:1])]])
+    stage = _stage(tmp_path, batch_size=2)
+    held: list[int] = []  # journal entries in memory as each batch is built (its own rows taken out)
+    pages = stage._pages
+    monkeypatch.setattr(stage, "_pages", lambda *a: (held.append(len(journals[0].state.rows)), pages(*a))[1])
+    _run(stage)
+    assert len(held) == 3 and held[-1] == 0 and journals[0].state.rows == {}
+    assert read_table(tmp_path / "02-fetch" / "part-00000.arrow").num_rows == 6
+
+
 CHILD = """
 import sys
 from pathlib import Path
