@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import textwrap
+from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -69,6 +70,8 @@ def _fmt_value(key: str, value: object) -> str:
         return v
     if isinstance(value, list) and len(value) > 10:
         return f"{value[:10]}... [{len(value)} items]"
+    if isinstance(value, datetime | date):
+        return value.isoformat()  # 2019-01-01T00:11:46+00:00, not datetime.datetime(2019, 1, ...)
     return repr(value)
 
 
