@@ -67,7 +67,7 @@ def scheduling_overhead(tasks: int) -> tuple[float, float]:
     return t_local, t_ray
 
 
-def on_s3(sample: Path, t_local: float, workers: int, local_run: Path, tmp: Path) -> None:
+def on_s3(sample: Path, t_local: float, workers: int, tmp: Path) -> None:
     """The chain with inputs and run directory on a local S3 server, vs the local-disk run."""
     import logging
 
@@ -120,7 +120,7 @@ def main() -> None:
         print(f"  ray executor  : {t_ray:.1f}s  throughput ratio ray/local {t_local / t_ray:.2f} (target >= 0.8)")
         print(f"  byte-identical shards: {same}")
         if args.s3:
-            on_s3(tmp / "sample", t_local, args.workers, tmp / "local", tmp)
+            on_s3(tmp / "sample", t_local, args.workers, tmp)
         per_local, per_ray = scheduling_overhead(500)
         print(f"scheduling overhead per task (empty task, warm): local pool {per_local * 1e3:.2f} ms, "
               f"ray {per_ray * 1e3:.2f} ms")

@@ -13,7 +13,6 @@ import contextlib
 import ctypes
 import ctypes.util
 import glob
-import hashlib
 import json
 import os
 import tempfile
@@ -31,7 +30,7 @@ from curation.errors import UserError
 from curation.ids import stable_hash64
 from curation.resources import load_fasttext
 from curation.shards import atomic_path, iter_batches, write_json
-from curation.storage import cached_local_file, file_size, is_file, open_input
+from curation.storage import cached_local_file, file_size, is_file, sha256_file
 
 LABEL_PREFIX = "__label__"
 #: bump when ``preprocess`` changes: a model must be scored with the preprocessing it was trained with
@@ -99,11 +98,7 @@ def model_fingerprint(path: str) -> dict[str, Any]:
     """Path, size and SHA-256 of a model file: a stage's fingerprint changes when the model does."""
     if not is_file(path):
         return {"path": path, "missing": True}
-    digest = hashlib.sha256()
-    with open_input(path) as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return {"path": path, "bytes": file_size(path), "sha256": digest.hexdigest()}
+    return {"path": path, "bytes": file_size(path), "sha256": sha256_file(path)}
 
 
 class FastTextScorer:

@@ -27,7 +27,7 @@ from curation.executors.base import Executor
 from curation.registry import get_stage_class
 from curation.shards import read_json, remove_tmp_files, write_json
 from curation.stage import Stage, StageContext
-from curation.storage import as_path, is_remote, rmtree
+from curation.storage import as_path, make_dirs, rmtree
 
 
 def stage_folder(index: int, spec: StageSpec) -> str:
@@ -116,8 +116,7 @@ class Runner:
             force_from = first
         elif opts.force:
             force_from = resolve_stage(self.cfg, opts.force, "--force")
-        if not is_remote(self.run_dir):  # object storage has no folders (and must not create a bucket)
-            self.run_dir.mkdir(parents=True, exist_ok=True)
+        make_dirs(self.run_dir)
         _write_yaml(self.run_dir / "config.yaml", self.cfg.resolved())
 
         executor = make_executor(self.cfg.executor, opts.workers, opts.executor)
@@ -154,17 +153,16 @@ class Runner:
         fp_path = d / "fingerprint.json"
         if d.exists() and fp_path.exists() and not forced:
             old = read_json(fp_path)
-            if old["fingerprint"] != fp["fingerprint"] and _same_outputs(old, fp, type(spec.config).run_only):
-                fp = old  # the stage keeps its recorded identity, which later stages name as their upstream
             if old["fingerprint"] != fp["fingerprint"]:
-                raise UserError(
-                    f"stage {stage.ctx.label} was run with a different setup ({_config_diff(old, fp)}); "
-                    f"redo it and every later stage with `--force {spec.label}`, "
-                    "or use another --run-dir")
+                if not _same_outputs(old, fp, type(spec.config).run_only):
+                    raise UserError(
+                        f"stage {stage.ctx.label} was run with a different setup ({_config_diff(old, fp)}); "
+                        f"redo it and every later stage with `--force {spec.label}`, "
+                        "or use another --run-dir")
+                fp = old  # the stage keeps its recorded identity, which later stages name as their upstream
         if forced:
             rmtree(d)
-        if not is_remote(d):
-            d.mkdir(parents=True, exist_ok=True)
+        make_dirs(d)
         remove_tmp_files(d)
         write_json(fp_path, fp)
 

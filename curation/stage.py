@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from curation.errors import ShardError, UserError
 from curation.measure import Measure, measure
 from curation.shards import ShardWriter, iter_batches, list_shards, read_json, shard_schema, write_json
-from curation.storage import file_size, glob_files, is_remote
+from curation.storage import file_size, glob_files, is_remote, make_dirs
 
 REASON = "drop_reason"
 SIGNAL = "drop_signal"
@@ -144,11 +144,14 @@ class Stage:
     def task_keys(self, phase: str) -> list[str]:
         raise NotImplementedError
 
-    def task_done(self, phase: str, key: str) -> bool:
+    def _marker(self, phase: str, key: str) -> Path:
+        """The file whose existence says a task is done: its stats file (last phase), else a marker."""
         if phase == self.phases()[-1]:
-            marker = self.ctx.stage_dir / "stats" / f"{key}.json"
-        else:
-            marker = self.ctx.stage_dir / "_work" / phase / f"{key}.done"
+            return self.ctx.stage_dir / "stats" / f"{key}.json"
+        return self.ctx.stage_dir / "_work" / phase / f"{key}.done"
+
+    def task_done(self, phase: str, key: str) -> bool:
+        marker = self._marker(phase, key)
         listed = self._listed.get(str(marker.parent)) if self._listed else None
         return marker.name in listed if listed is not None else marker.exists()
 
@@ -156,9 +159,8 @@ class Stage:
         """The keys whose task is not done. On object storage the marker folders are listed once
         instead of one request per key (thousands of shards)."""
         if is_remote(self.ctx.stage_dir):
-            self._listed = {}
-            for folder in (self.ctx.stage_dir / "stats", self.ctx.stage_dir / "_work" / phase):
-                self._listed[str(folder)] = {p.name for p in folder.glob("*")}
+            folder = self._marker(phase, "").parent
+            self._listed = {str(folder): {p.name for p in folder.glob("*")}}
         try:
             return [k for k in keys if not self.task_done(phase, k)]
         finally:
@@ -173,14 +175,12 @@ class Stage:
                 records = stats["in"]["records"] if stats.get("in") else stats["out"]["records"]
             else:
                 records = self.run_phase_task(phase, key)
-                write_json(self.ctx.stage_dir / "_work" / phase / f"{key}.done",
-                           {"records": records, "seconds": time.perf_counter() - start})
+                write_json(self._marker(phase, key), {"records": records, "seconds": time.perf_counter() - start})
         except (UserError, ShardError):
             raise
         except Exception as e:
             log = self.ctx.stage_dir / "errors" / f"{phase}-{key}.txt"
-            if not is_remote(log):
-                log.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(log.parent)
             log.write_text(traceback.format_exc(), encoding="utf-8")
             raise ShardError(f"stage {self.ctx.label}, {phase} task {key} ({self.describe_input(key)}) failed: "
                              f"{type(e).__name__}: {e} (traceback in {log})") from e
@@ -271,7 +271,7 @@ class Stage:
             "seconds": round(time.perf_counter() - start, 4),
             "notes": notes,
         }
-        write_json(d / "stats" / f"{key}.json", stats)
+        write_json(self._marker(self.phases()[-1], key), stats)
         return stats
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import os
 import shutil
 import tempfile
@@ -147,12 +148,26 @@ def file_size(location: str) -> int:
 
 def open_input(location: str | os.PathLike, block_size: int = 16 << 20):
     """A binary file object to read ``location`` (a path or a URL) sequentially or with seeks."""
-    if isinstance(location, str) and is_url(location):
-        p = as_path(location)
+    p = as_path(location) if isinstance(location, str) and is_url(location) else location
+    if is_remote(p):
         return p.fs.open(p.path, "rb", block_size=block_size, cache_type="readahead")
-    if is_remote(location):
-        return location.fs.open(location.path, "rb", block_size=block_size, cache_type="readahead")
-    return open(location, "rb")  # noqa: SIM115 (the caller closes it)
+    return open(p, "rb")  # noqa: SIM115 (the caller closes it)
+
+
+def make_dirs(path: Path) -> None:
+    """``mkdir -p`` for a local folder; nothing on object storage (no folders there, and a missing bucket
+    must not be created)."""
+    if not is_remote(path):
+        path.mkdir(parents=True, exist_ok=True)
+
+
+def sha256_file(location: str | os.PathLike) -> str:
+    """SHA-256 (hex) of a file, local or remote, read 1 MiB at a time."""
+    h = hashlib.sha256()
+    with open_input(location, 1 << 20) as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 @contextlib.contextmanager

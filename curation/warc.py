@@ -70,18 +70,21 @@ def _read_capped(stream: io.BufferedIOBase, cap: int) -> tuple[bytes, bool]:
     return body, False
 
 
+def _starts_a_record(data: bytes) -> bool:
+    """Whether ``data`` (plain, or the start of a gzip member) begins a WARC or ARC record."""
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, 64)
+        except zlib.error:
+            return False
+    return data.lstrip(b"\r\n").startswith((b"WARC/", b"filedesc://"))
+
+
 def _looks_like_archive(fh: io.BufferedIOBase) -> bool:
     """True if the file starts like a WARC or ARC record (plain, or per-record/whole-file gzip)."""
-    head = fh.read(64)
+    head = fh.read(4096)
     fh.seek(0)
-    if head[:2] == b"\x1f\x8b":
-        try:
-            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(fh.read(4096), 64)
-        except zlib.error:
-            head = b""
-        fh.seek(0)
-    head = head.lstrip(b"\r\n")
-    return head.startswith((b"WARC/", b"filedesc://"))
+    return _starts_a_record(head)
 
 
 class _Records(ArchiveIterator):
@@ -129,11 +132,7 @@ def _next_member(fh: io.BufferedIOBase, pos: int) -> int | None:
         i = data.find(b"\x1f\x8b\x08")
         while i >= 0:
             fh.seek(base + i)
-            try:
-                head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(fh.read(4096), 16)
-            except zlib.error:
-                head = b""
-            if head.startswith((b"WARC/", b"filedesc://")):
+            if _starts_a_record(fh.read(4096)):
                 return base + i
             i = data.find(b"\x1f\x8b\x08", i + 1)
         carry = data[-2:]

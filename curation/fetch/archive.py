@@ -244,7 +244,7 @@ class WarcReader:
     def __init__(self, run_dir: Path):
         self.run_dir = run_dir
         self._path: str | None = None
-        self._fd: int | _RangeReader | None = None
+        self._fd: _LocalReader | _RangeReader | None = None
 
     def read(self, file: str, offset: int, end: int | None = None) -> tuple[list[tuple[str, str]], bytes]:
         """(HTTP headers, body) of the response record at ``offset``. ``end`` (where the exchange's records
@@ -253,17 +253,15 @@ class WarcReader:
         if file != self._path:
             self.close()
             target = as_path(file) if is_url(file) else self.run_dir / file
-            if is_remote(target):  # object storage: ranged reads through fsspec
-                self._fd = _RangeReader(open_input(target, 1 << 20))
-            else:
-                self._fd = os.open(target, os.O_RDONLY)
+            # object storage: ranged reads through fsspec
+            self._fd = _RangeReader(open_input(target, 1 << 20)) if is_remote(target) else _LocalReader(target)
             self._path = file
         step = end - offset if end is not None and end > offset else 65536
         d = _deflate.decompressobj(16 + _deflate.MAX_WBITS)
         parts: list[bytes] = []
         pos = offset
         while not d.eof:
-            chunk = os.pread(self._fd, step, pos) if isinstance(self._fd, int) else self._fd.pread(step, pos)
+            chunk = self._fd.pread(step, pos)
             if not chunk:
                 raise EOFError(f"{file}: record at offset {offset} ends early")
             parts.append(d.decompress(chunk))
@@ -282,12 +280,22 @@ class WarcReader:
 
     def close(self) -> None:
         if self._fd is not None:
-            if isinstance(self._fd, int):
-                os.close(self._fd)
-            else:
-                self._fd.close()
+            self._fd.close()
             self._fd = None
             self._path = None
+
+
+class _LocalReader:
+    """``pread`` of a local file: no seek, no buffering (a record is read in one call)."""
+
+    def __init__(self, path: Path):
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def pread(self, n: int, pos: int) -> bytes:
+        return os.pread(self._fd, n, pos)
+
+    def close(self) -> None:
+        os.close(self._fd)
 
 
 class _RangeReader:

@@ -2,7 +2,7 @@
 
 On a busy or virtual disk a ``write()`` into the page cache can block for tens of milliseconds (ext4
 waits on pages under writeback); done on the event loop, every such wait stalls all connections. The
-WARC archive, the journal and the page spool therefore encode on the loop (CPU work: on another thread
+WARC archive and the journal therefore encode on the loop (CPU work: on another thread
 its Python parts would fight the loop for the GIL) and hand only their file operations to one
 ``BackgroundWriter`` thread, which keeps the order (a journal line is written after the records it
 vouches for; files flush once per batch, the archive before the journal), so a kill loses at most a tail

@@ -38,7 +38,7 @@ class ColumnMap(BaseModel):
 
 
 def detect(path: str) -> str:
-    with open_input(path) as f:
+    with open_input(path, 1 << 16) as f:  # a small first read (the default reads ahead 16 MiB)
         if f.read(4) == b"PAR1":
             return "parquet"
     first = b""

@@ -49,9 +49,7 @@ class TruncatedInput(EOFError):
     """The compressed stream ended in the middle of a frame."""
 
 
-def sniff_compression(path: str) -> str:
-    with open_input(path) as f:
-        head = f.read(6)
+def _compression(head: bytes) -> str:
     for magic, name in _MAGIC:
         if head.startswith(magic):
             return name
@@ -144,8 +142,9 @@ def read_ahead(chunks: Iterator[bytes], depth: int = READ_AHEAD) -> Iterator[byt
 
 def iter_chunks(path: str) -> Iterator[bytes]:
     """The decompressed bytes of ``path`` in large chunks, as the decompressor hands them over."""
-    kind = sniff_compression(path)
-    with open_input(path) as raw:
+    with open_input(path) as raw:  # one open: on object storage each open and first read is a request
+        kind = _compression(raw.read(6))
+        raw.seek(0)
         if kind == "plain":
             while chunk := raw.read(BLOCK_SIZE):
                 yield chunk

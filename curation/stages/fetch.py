@@ -18,12 +18,10 @@ Failed URLs go to ``rejected/`` with their error class as the drop reason (signa
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
 import pyarrow as pa
 from pydantic import Field, field_validator
@@ -39,6 +37,7 @@ from curation.registry import register
 from curation.shards import atomic_path, list_shards, read_table, shard_schema
 from curation.stage import Outcome, Stage, StageConfig
 from curation.storage import is_remote, local_tmp_dir, publish
+from curation.urls import host, normalize_host
 
 VERSION = "0.1"
 LINKS = "links-"  # partition-phase task keys: links-<input shard>
@@ -133,8 +132,6 @@ class FetchConfig(StageConfig):
     def _resolve(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
         import ipaddress
 
-        from curation.urls import normalize_host
-
         for name, addresses in v.items():
             normalize_host(name)  # raises ValueError naming an invalid host name
             for a in addresses:
@@ -149,14 +146,10 @@ class FetchConfig(StageConfig):
 
 
 def host_of(url: str | None) -> str:
-    """The host a link is grouped by: as the crawler paces it (its wire form: punycode, lowercase, no
-    trailing dot), so every spelling of one host lands in one fetch task."""
-    from curation.fetch.outcomes import InvalidTarget, wire_url  # aiohttp: only where links are fetched
-
-    with contextlib.suppress(InvalidTarget):  # an invalid link fails later, in its own group
-        url = wire_url(url or "")
+    """The host a link is grouped by, spelled as the crawler paces it (punycode, lowercase, no trailing
+    dot), so every spelling of one host lands in one fetch task; "" for a link without a usable host."""
     try:
-        return (urlsplit(url or "").hostname or "").rstrip(".")
+        return host(url or "")
     except ValueError:
         return ""
 
@@ -195,7 +188,7 @@ class Fetch(Stage):
         if "url" not in table.column_names:
             raise UserError(f"{self.ctx.label}: input {key} has no `url` column; fetch reads link records")
         n = self.n_partitions()
-        hosts = (host_of(u).lower() for u in table.column("url").to_pylist())
+        hosts = (host_of(u) for u in table.column("url").to_pylist())
         write_groups(self.ctx.stage_dir / "_work" / "partition" / f"{key}.arrow", table, group_of(hosts, n), n)
         return table.num_rows
 

@@ -15,7 +15,6 @@ every drop (map and reduce stats' ``drops``).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
@@ -32,7 +31,7 @@ from curation.harvest.posts import POST_OUT_SCHEMA
 from curation.harvest.rules import DROP_REASONS, PostRules, judge
 from curation.registry import register
 from curation.stage import REASON, SIGNAL, Outcome, SourceConfig, SourceStage, StageConfig
-from curation.storage import open_input
+from curation.storage import sha256_file
 
 MAP_PREFIX = "map-"
 
@@ -83,8 +82,7 @@ def _utc(t: datetime) -> datetime:
 
 def _file_digest(path: str) -> str:
     try:
-        with open_input(path) as f:
-            return hashlib.sha256(f.read()).hexdigest()
+        return sha256_file(path)
     except OSError:
         return "missing"
 

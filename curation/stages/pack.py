@@ -257,7 +257,7 @@ class Pack(Stage):
         padding = sum(s["padding_tokens"] for s in splits.values())
         return {
             "format_version": FORMAT_VERSION,
-            "tokenizer": {"path": _relpath(file, self.packed_dir), "sha256": sha},
+            "tokenizer": {"path": relpath(file, self.packed_dir), "sha256": sha},
             "vocab_size": specials.vocab_size,
             "dtype": dtype,
             "seq_len": cfg.seq_len,
@@ -316,6 +316,3 @@ def _chunk(column: pa.ChunkedArray) -> pa.Array:
         return pa.array([], column.type)
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
-
-def _relpath(file: Path, start: Path) -> str:
-    return relpath(file, start)

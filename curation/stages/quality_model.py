@@ -24,6 +24,7 @@ from curation.errors import UserError
 from curation.ids import stable_hash64
 from curation.measure import Measure
 from curation.registry import register
+from curation.resources import cached
 from curation.shards import atomic_path, iter_batches, list_shards, read_json, write_json
 from curation.stage import FilterStage, Outcome, StageConfig, StageContext, merge_notes
 
@@ -158,8 +159,10 @@ class QualityModel(FilterStage):
 
     # -- score first --------------------------------------------------------------------------------
     def _scorer(self) -> FastTextScorer:
-        # cheap to build: the model itself is cached per worker by load_fasttext
-        return FastTextScorer(self.config.model, self.config.label, self.ctx.label)
+        # once per worker process: building one checks the file (a request per batch on object storage)
+        cfg = self.config
+        return cached(("fasttext-scorer", cfg.model, cfg.label, self.ctx.label),
+                      lambda: FastTextScorer(cfg.model, cfg.label, self.ctx.label))
 
     def _scores(self, table: pa.Table) -> tuple[np.ndarray, dict[str, int]]:
         """float32 scores and what was counted on the way (documents without a word, repaired UTF-8)."""

@@ -8,7 +8,6 @@ spells such strings out in ordinary byte tokens, so special ids in packed rows c
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from tokenizers import Tokenizer
 
 from curation.errors import UserError
 from curation.resources import cached
-from curation.storage import as_path, is_remote, open_input
+from curation.storage import as_path, is_remote, open_input, sha256_file  # noqa: F401 (sha256_file: re-exported)
 
 ENCODE_CHARS = 1 << 22  # text per encode_batch call: Encodings cost ~150 bytes per token until freed
 TOKENIZER_DIR = "tokenizer"  # RUN/tokenizer/
@@ -29,14 +28,6 @@ TOKENIZER_FILE = "tokenizer.json"
 TRAINING_FILE = "training.json"  # what the tokenizer stage measured (bytes per token, sample size)
 _SENTINEL = re.compile(r"^<extra_id_(\d+)>$")
 _ROLES = ("eos", "pad", "mask", "cls", "sep", "unk")
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open_input(path) as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def resolve_tokenizer_file(path: str | Path, where: str) -> Path:

@@ -54,7 +54,7 @@ def get_scorer(model: str | None, label: str, where: str) -> WindowScorer:
     """The scorer for a stage's settings, built once per worker process."""
     if model is None:
         return cached(("toxicity", BUILTIN), lambda: ProfanityScorer(where))
-    return FastTextToxicity(model, label, where)  # cheap: the model itself is cached by load_fasttext
+    return cached(("toxicity", model, label, where), lambda: FastTextToxicity(model, label, where))
 
 
 def scorer_fingerprint(model: str | None) -> object:
